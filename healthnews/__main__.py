@@ -1,0 +1,5 @@
+import sys
+
+from healthnews.cli import main
+
+sys.exit(main())
