@@ -43,3 +43,36 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+# --- ETL (added by the ETL engineer) ------------------------------------------------------------
+ETL_SITE_URL = "http://127.0.0.1:8765"
+
+
+def etl_site_responses(site, paths, when):
+    """(url, status, headers, body, date) for `paths` of a SampleSite, answered without HTTP."""
+    for path in paths:
+        status, headers, body = site.respond(path)
+        yield ETL_SITE_URL + path, status, dict(headers), body, when
+
+
+@pytest.fixture(scope="session")
+def etl_raw_archive(tmp_path_factory):
+    """A real raw archive: every sample-site catalog page (+404, flaky 500, tracking URL, mirror)
+    written with warcio as `response` records into two WARC shards. Returns (raw_dir, site)."""
+    from datetime import UTC, datetime
+
+    from pipelines.rawio import write_warc
+
+    site = SampleSite()
+    cat = site.catalog
+    paths = list(cat.article_paths) + [cat.broken_path, cat.tracking_duplicate_url]
+    if getattr(cat, "mirror_path", None):
+        paths.append(cat.mirror_path)
+    raw = tmp_path_factory.mktemp("etl") / "raw" / "20261101T000000Z-aaaaaa"
+    raw.mkdir(parents=True)
+    when = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
+    half = len(paths) // 2
+    write_warc(raw / "healthnews-00000.warc.gz", etl_site_responses(site, paths[:half], when))
+    write_warc(raw / "healthnews-00001.warc.gz", etl_site_responses(site, paths[half:], when))
+    return raw.parent, site

@@ -1,0 +1,123 @@
+"""Parse benchmark: pages/s per core of `parse_page` vs trafilatura and bare lxml, in one run.
+
+    python bench/bench_parse.py [--pages 300] [--rounds 3] [--strict]
+
+Renders sample-site article pages in memory (`SampleSite(extra_articles=...).respond(path)`),
+then times on ONE core, over the same pages:
+
+* `parse_page`      - our full parse: decode, lxml parse, page object, split, and entity
+                      extraction (`pipelines.extract.enrich` for the page and every related item);
+* structure only    - the same without `enrich` (to attribute the cost);
+* `trafilatura.extract` - the usual main-content extractor (baseline for the >=15x target);
+* `lxml.html.fromstring` - bare parsing of the same bytes (floor; target: we cost <=4x of it).
+
+Targets: >=1000 pages/s, >=15x trafilatura, <=4x lxml. Prints the figures and ratios; exits
+non-zero on a missed target only with --strict (machines differ; CI does not run this).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lxml.html  # noqa: E402
+
+from healthnews.sample_site import SampleSite  # noqa: E402
+from pipelines.blocks import looks_like_html, parse_html  # noqa: E402
+from pipelines.decode import decode_bytes  # noqa: E402
+from pipelines.layouts import Document, page_for  # noqa: E402
+from pipelines.parse import parse_page  # noqa: E402
+
+TARGET_PAGES_PER_S = 1000.0
+TARGET_VS_TRAFILATURA = 15.0
+TARGET_VS_LXML = 4.0
+
+
+def render_pages(count: int) -> list[tuple[bytes, str]]:
+    """(body, content type) of `count` distinct article pages with status 200."""
+    site = SampleSite(extra_articles=max(0, count))
+    pages = []
+    for path in site.catalog.article_paths:
+        status, headers, body = site.respond(path)
+        if status == 200:
+            pages.append((body, headers.get("Content-Type", "text/html")))
+        if len(pages) == count:
+            break
+    return pages
+
+
+def structure_only(body: bytes, content_type: str) -> None:
+    text, codec, errors = decode_bytes(body, content_type)
+    utf8 = body if codec == "utf-8" and not errors else None
+    root = parse_html(text, errors, utf8) if looks_like_html(text) else None
+    page = page_for(Document(text=text, root=root, errors=errors))
+    page.title(), page.answer_paragraphs(), page.published(), page.related()
+
+
+def rate(pages: list[tuple[bytes, str]], fn: Callable[[bytes, str], object], rounds: int) -> float:
+    """Best-of-`rounds` pages per second of `fn` over all pages (GC paused while timing)."""
+    results = []
+    for _ in range(rounds):
+        gc.collect()
+        gc.disable()
+        start = time.perf_counter()
+        for body, content_type in pages:
+            fn(body, content_type)
+        elapsed = time.perf_counter() - start
+        gc.enable()
+        results.append(len(pages) / elapsed)
+    return max(results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=300, help="distinct article pages (default 300)")
+    parser.add_argument("--rounds", type=int, default=3, help="timing rounds, best kept (default 3)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    args = parser.parse_args(argv)
+
+    pages = render_pages(args.pages)
+    sizes = [len(body) for body, _ in pages]
+    print(f"{len(pages)} sample-site article pages, median {statistics.median(sizes) / 1024:.1f} KiB")
+
+    # sanity: the thing we time actually extracts something
+    assert all(parse_page(body, content_type=ct)["title"] for body, ct in pages[:20])
+
+    ours = rate(pages, lambda b, ct: parse_page(b, content_type=ct), args.rounds)
+    structure = rate(pages, structure_only, args.rounds)
+    bare = rate(pages, lambda b, ct: lxml.html.fromstring(b), args.rounds)
+    try:
+        import trafilatura
+    except ImportError as exc:  # trafilatura >= 2 needs lxml_html_clean with lxml >= 5.2
+        print(f"trafilatura unavailable ({exc}); install the 'bench' extra")
+        traf = None
+    else:
+        sample = pages[: max(20, len(pages) // 5)]  # it is slow; a subset gives a stable rate
+        traf = rate(sample, lambda b, ct: trafilatura.extract(b.decode("utf-8", "replace")), 1)
+
+    print(f"parse_page (full, incl. entities)  {ours:9.0f} pages/s   ({1e3 / ours:.2f} ms/page)")
+    print(f"structure only (no entities)       {structure:9.0f} pages/s   ({1e3 / structure:.2f} ms/page)")
+    print(f"lxml.html.fromstring               {bare:9.0f} pages/s   ({1e3 / bare:.2f} ms/page)")
+    if traf:
+        print(f"trafilatura.extract                {traf:9.0f} pages/s   ({1e3 / traf:.2f} ms/page)")
+
+    checks = [("pages/s >= 1000", ours, TARGET_PAGES_PER_S, ours >= TARGET_PAGES_PER_S)]
+    if traf:
+        checks.append(("x trafilatura >= 15", ours / traf, TARGET_VS_TRAFILATURA, ours / traf >= TARGET_VS_TRAFILATURA))
+    checks.append(("x lxml cost <= 4", bare / ours, TARGET_VS_LXML, bare / ours <= TARGET_VS_LXML))
+    print("targets:")
+    for name, value, target, ok in checks:
+        print(f"  {'OK  ' if ok else 'MISS'} {name:22s} measured {value:8.2f}  (target {target:g})")
+    missed = [name for name, _, _, ok in checks if not ok]
+    return 1 if (missed and args.strict) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

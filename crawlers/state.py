@@ -1,0 +1,212 @@
+"""Crawl state behind one interface: seen set, frontier, outcomes, validators, page memory.
+
+Why not Scrapy's own: JOBDIR persists the scheduler queue only on a clean stop (scrapy#2399)
+and the fingerprint dupefilter keeps every fingerprint in memory (scrapy#5307). Here every
+outcome is committed to SQLite (WAL mode) as it happens, so a SIGKILLed crawl resumes from
+the last committed outcome and memory stays flat. A shared backend (e.g. scrapy-redis sets and
+hashes) could stand behind the same `CrawlStateStore` protocol for multi-process crawls.
+
+Vocabulary: a *job* is one logical crawl of a site; it spans one run id, or several when a
+killed crawl is resumed. Rows of `frontier` belong to a job: `pending` (scheduled, no outcome
+yet), `done` (final outcome recorded) or `alias` (a non-canonical spelling already accounted).
+`pages` is per URL across jobs: validators, last fetch, page kind and out-links.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PendingUrl:
+    url: str
+    depth: int
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    job_id: int
+    resumed: bool
+    previous_run_ids: list[str]
+    pending: list[PendingUrl]
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What we remember about a URL from earlier fetches (used for conditional requests)."""
+
+    etag: str | None
+    last_modified: str | None
+    status: int | None
+    fetched_at: float | None
+    kind: str | None
+    outlinks: list[str]
+
+
+class CrawlStateStore(Protocol):
+    """The crawl's memory. Implementations must make each method durable when it returns."""
+
+    def begin_run(self, run_id: str) -> JobInfo: ...
+    def is_seen(self, url: str) -> bool: ...
+    def mark_seen(self, url: str) -> None: ...
+    def enqueue(self, url: str, depth: int) -> bool: ...
+    def pending(self) -> list[PendingUrl]: ...
+    def mark_done(self, url: str, outcome: str, status: int | None = None,
+                  page: PageInfo | None = None) -> bool: ...
+    def page_info(self, url: str) -> PageInfo | None: ...
+    def finish_run(self, complete: bool) -> None: ...
+    def close(self) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_ids TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS frontier (
+    job_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    state TEXT NOT NULL,
+    depth INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT,
+    status INTEGER,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (job_id, url)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS frontier_pending ON frontier (job_id, state);
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    status INTEGER,
+    fetched_at REAL,
+    kind TEXT,
+    outlinks TEXT
+) WITHOUT ROWID;
+"""
+
+
+class SqliteCrawlStateStore:
+    """`CrawlStateStore` in one SQLite file; WAL + synchronous=NORMAL survives process kills.
+
+    (synchronous=NORMAL may lose the last commits on power loss, not on SIGKILL: the WAL is in
+    the OS page cache once `commit()` returns.)
+    """
+
+    def __init__(self, state_dir: Path, name: str = "crawl.sqlite") -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.path = state_dir / name
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._job_id: int | None = None
+
+    # -- jobs ---------------------------------------------------------------------------------------
+    def begin_run(self, run_id: str) -> JobInfo:
+        """Resume the unfinished job if there is one, else start a new job."""
+        row = self._db.execute(
+            "SELECT job_id, run_ids FROM jobs WHERE finished_at IS NULL ORDER BY job_id DESC LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            job_id, run_ids = row[0], json.loads(row[1])
+            self._db.execute("UPDATE jobs SET run_ids = ? WHERE job_id = ?", (json.dumps(run_ids + [run_id]), job_id))
+            self._job_id = job_id
+            return JobInfo(job_id, True, run_ids, self.pending())
+        cur = self._db.execute("INSERT INTO jobs (run_ids, started_at) VALUES (?, ?)", (json.dumps([run_id]), time.time()))
+        self._job_id = int(cur.lastrowid or 0)
+        return JobInfo(self._job_id, False, [], [])
+
+    def finish_run(self, complete: bool) -> None:
+        """A complete job is closed (the next run starts fresh); otherwise the next run resumes it.
+
+        Frontier rows of older finished jobs are deleted so the file does not grow per run.
+        """
+        if complete and self._job_id is not None:
+            with self._db:
+                self._db.execute("UPDATE jobs SET finished_at = ? WHERE job_id = ?", (time.time(), self._job_id))
+                self._db.execute("DELETE FROM frontier WHERE job_id < ?", (self._job_id,))
+
+    @property
+    def job_id(self) -> int:
+        if self._job_id is None:
+            raise RuntimeError("begin_run() was not called")
+        return self._job_id
+
+    # -- seen set / frontier -------------------------------------------------------------------------
+    def is_seen(self, url: str) -> bool:
+        return self._db.execute(
+            "SELECT 1 FROM frontier WHERE job_id = ? AND url = ?", (self.job_id, url)
+        ).fetchone() is not None
+
+    def mark_seen(self, url: str) -> None:
+        """Remember a non-canonical spelling (it is accounted once, as filtered/duplicate)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO frontier (job_id, url, state, updated_at) VALUES (?, ?, 'alias', ?)",
+            (self.job_id, url, time.time()),
+        )
+
+    def enqueue(self, url: str, depth: int) -> bool:
+        """Add a URL to the frontier; False if this job has seen it already."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO frontier (job_id, url, state, depth, updated_at) VALUES (?, ?, 'pending', ?, ?)",
+            (self.job_id, url, depth, time.time()),
+        )
+        return cur.rowcount == 1
+
+    def pending(self) -> list[PendingUrl]:
+        rows = self._db.execute(
+            "SELECT url, depth FROM frontier WHERE job_id = ? AND state = 'pending' ORDER BY depth, updated_at",
+            (self.job_id,),
+        ).fetchall()
+        return [PendingUrl(url, depth) for url, depth in rows]
+
+    def mark_done(self, url: str, outcome: str, status: int | None = None, page: PageInfo | None = None) -> bool:
+        """Record the final outcome of a pending URL (and what we learnt about the page) atomically.
+
+        Returns False, changing nothing, if the URL is not pending: an outcome is recorded once.
+        """
+        with self._db:
+            cur = self._db.execute(
+                "UPDATE frontier SET state = 'done', outcome = ?, status = ?, updated_at = ? "
+                "WHERE job_id = ? AND url = ? AND state = 'pending'",
+                (outcome, status, time.time(), self.job_id, url),
+            )
+            if cur.rowcount != 1:
+                return False
+            if page is not None:
+                self._db.execute(
+                    "INSERT INTO pages (url, etag, last_modified, status, fetched_at, kind, outlinks) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+                    "etag = excluded.etag, last_modified = excluded.last_modified, status = excluded.status, "
+                    "fetched_at = excluded.fetched_at, kind = excluded.kind, outlinks = excluded.outlinks",
+                    (url, page.etag, page.last_modified, page.status, page.fetched_at, page.kind,
+                     json.dumps(page.outlinks, ensure_ascii=False)),
+                )
+        return True
+
+    def outcome_counts(self) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT COALESCE(outcome, state), COUNT(*) FROM frontier WHERE job_id = ? AND state != 'alias' "
+            "GROUP BY 1", (self.job_id,),
+        ).fetchall()
+        return {key: n for key, n in rows}
+
+    # -- page memory ---------------------------------------------------------------------------------
+    def page_info(self, url: str) -> PageInfo | None:
+        row = self._db.execute(
+            "SELECT etag, last_modified, status, fetched_at, kind, outlinks FROM pages WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        return PageInfo(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else [])
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,276 @@
+"""HTML or plain-text page dump -> ordered list of normalized text blocks.
+
+Both input kinds end up as the same `Block` list so that ONE splitter (`pipelines.split`) finds
+the title, answer, disclaimer and related items whatever the markup. For HTML a block is the text
+of a block-level element (a `<br>` also ends a block, so `<br>`-separated answers give the same
+paragraphs as `<p>` ones); for a text dump a block is a non-empty line.
+
+Hot path: lxml only (`lxml.html` parser + one `iterwalk` pass). BeautifulSoup is used in exactly
+one place, `parse_html`, as a repair path when lxml refuses the input (it raises on some broken
+documents, e.g. ones that are nothing but a stray declaration); bs4 with the lxml builder
+re-serializes what it managed to read and lxml parses that. It never runs for normal pages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import lxml.etree as etree
+
+from pipelines.patterns.layout import AD_TOKEN, CHROME_TOKEN
+from pipelines.text import _ZERO_WIDTH_RE, normalize_text
+
+BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tbody thead tfoot tr td th caption section "
+    "article header footer nav aside main blockquote pre form fieldset figure figcaption address "
+    "hr center details summary body".split()
+)
+HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+SKIP_TAGS = frozenset("script style noscript template head iframe svg object embed select option button canvas".split())
+CHROME_TAGS = frozenset("nav footer aside header".split())
+# Containers whose class/id is never used to classify chrome: a `body class="has-sidebar"` or an
+# `article class="post-header-x"` must not turn the whole page into chrome.
+_NEVER_CHROME = frozenset("html body main article".split())
+
+_HTML_SNIFF = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|h1|h2|br|article|section|span|table|ul|a\s)[\s>/]",
+    re.I,
+)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# C0 controls other than \t \n \r are invalid in XML/HTML text and make lxml refuse the string.
+_CONTROL_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Plain `etree.HTMLParser`, not `lxml.html`'s: lxml.html attaches a Python class lookup to every
+# element proxy, which costs more than the rest of our walk. We only need tags, attributes, text.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False)
+_UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False, encoding="utf-8")
+CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+
+
+def count_control_bytes(data: bytes) -> int:
+    """C0 control bytes (not tab/newline/CR) in `data`; `bytes.translate` is ~20x faster than a regex."""
+    return len(data) - len(data.translate(None, CONTROL_BYTES))
+_EMPTY_HTML = "<html><body></body></html>"
+
+
+@dataclass(slots=True)
+class Block:
+    """One text block in page order.
+
+    `chrome`: inside nav/header/footer/aside or a container whose class/id says so; such blocks
+    are never part of the answer but may still hold the related list. `href`: the link of the
+    first anchor that contributed text (the related-item title link). `marker`: kept apart from
+    the text so the answer can show `1. 医保码` like the text dump does while related-list titles
+    (also `<li>`s) stay clean.
+    """
+
+    text: str
+    tag: str = "line"
+    href: str | None = None
+    chrome: bool = False
+    marker: str | None = None  # list marker a browser would draw (`1.`, `•`) for the first block of an <li>
+
+
+def looks_like_html(text: str) -> bool:
+    """Cheap sniff on the first 2 KB: does this contain HTML tags at all?"""
+    return _HTML_SNIFF.search(text, 0, 2048) is not None
+
+
+def text_to_blocks(text: str) -> list[Block]:
+    """Plain-text dump: one block per non-empty normalized line."""
+    out = []
+    for line in text.splitlines():
+        norm = normalize_text(line)
+        if norm:
+            out.append(Block(norm))
+    return out
+
+
+def parse_html(text: str, errors: list[str], utf8: bytes | None = None) -> etree._Element:
+    """Parse HTML text with lxml; fall back to BeautifulSoup repair; an empty tree if nothing usable.
+
+    lxml's HTML parser (libxml2, recover mode) accepts almost anything; it returns None for
+    documents with no element at all (only a doctype, only comments) and raises on a few inputs.
+    Only then does BeautifulSoup (lxml builder) get a go, and lxml re-parses its output.
+
+    `utf8`: the page's original bytes when they are known to be valid UTF-8 of `text`. libxml2
+    parses those directly, ~30% faster than a Python str (which it would re-encode first).
+    """
+    if utf8 is not None and not count_control_bytes(utf8):
+        try:
+            root = etree.fromstring(utf8[3:] if utf8.startswith(b"\xef\xbb\xbf") else utf8, _UTF8_PARSER)
+        except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+            root = None
+        if root is not None:
+            return root
+    text = _XML_DECL.sub("", text, count=1)
+    if count_control_bytes(text.encode("utf-8", "surrogatepass")):
+        text = _CONTROL_CHARS_RE.sub("", text)
+    try:
+        root = etree.fromstring(text, _PARSER)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        root = None
+    if root is not None:
+        return root
+    errors.append("html_repaired")
+    try:
+        from bs4 import BeautifulSoup  # repair path only, see module docstring
+
+        repaired = str(BeautifulSoup(text, "lxml"))
+        root = etree.fromstring(repaired, _PARSER) if repaired.strip() else None
+    except Exception:  # noqa: BLE001 - any failure here means "unparseable"; reported, not raised
+        root = None
+    if root is None:
+        errors.append("html_unparseable")
+        root = etree.fromstring(_EMPTY_HTML, _PARSER)
+    return root
+
+
+def element_text(el: etree._Element) -> str:
+    """Normalized text of an element (like lxml.html's text_content, for plain etree elements)."""
+    return normalize_text("".join(el.itertext()))
+
+
+_ROLE_CACHE: dict[tuple[str, str | None, str | None], tuple[bool, bool]] = {}
+_ROLE_CACHE_MAX = 4096
+
+
+def _is_chrome_or_ad(el: etree._Element) -> tuple[bool, bool]:
+    """(is_ad, is_chrome) from tag name and class/id tokens (memoized: sites repeat their classes)."""
+    tag = el.tag
+    if tag in _NEVER_CHROME:
+        return False, False
+    attrib = el.attrib
+    key = (tag, attrib.get("class"), attrib.get("id"))
+    cached = _ROLE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    attrs = f"{key[1] or ''} {key[2] or ''}"
+    if attrs != " " and AD_TOKEN.search(attrs):
+        role = (True, False)
+    elif tag in CHROME_TAGS:
+        role = (False, True)
+    else:
+        role = (False, attrs != " " and CHROME_TOKEN.search(attrs) is not None)
+    if len(_ROLE_CACHE) < _ROLE_CACHE_MAX:
+        _ROLE_CACHE[key] = role
+    return role
+
+
+_SEP = "\x1e"  # record separator: control chars were stripped from the input, so it is unique
+
+
+def normalize_many(raw: list[str]) -> list[str]:
+    """`normalize_text` over many strings with ONE NFKC pass (per-call overhead dominates otherwise)."""
+    if not raw:
+        return []
+    joined = _SEP.join(raw)
+    if not joined.isascii():
+        joined = _ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFKC", joined))
+    return [" ".join(part.split()) for part in joined.split(_SEP)]
+
+
+def html_to_blocks(root: etree._Element) -> list[Block]:
+    """Walk `root` once and return its text blocks in document order (see module docstring).
+
+    Hot loop: plain local variables, no per-event function calls; text is normalized in bulk.
+    """
+    raw: list[str] = []  # raw text per pending block
+    meta: list[tuple[str, str | None, bool, str | None]] = []  # (tag, href, chrome, marker) per block
+    buf: list[str] = []
+    hrefs: list[str | None] = []  # open <a> elements' hrefs, innermost last
+    tags: list[str] = ["div"]  # open block-level elements, innermost last
+    chrome_els: set = set()
+    ad_els: set = set()
+    chrome_depth = 0
+    href = None  # href of the anchor that gave the pending block its first non-blank text
+    has_text = False
+    counters: list[int] = []  # open lists: next-number-minus-one for <ol>, -1 for <ul>
+    pending_marker: str | None = None  # marker of an <li> whose first text has not come yet
+    marker: str | None = None  # marker of the pending block
+    block_tags, skip_tags, chrome_tags = BLOCK_TAGS, SKIP_TAGS, CHROME_TAGS
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag
+        if event == "start":
+            if tag in skip_tags:
+                walker.skip_subtree()
+                continue
+            is_block = tag in block_tags
+            if (is_block or tag == "br") and buf:
+                if has_text:
+                    raw.append("".join(buf))
+                    meta.append((tags[-1], href, chrome_depth > 0, marker))
+                buf.clear()
+                href, has_text, marker = None, False, None
+            if el.attrib or tag in chrome_tags:
+                is_ad, is_chrome = _is_chrome_or_ad(el)
+                if is_ad:
+                    walker.skip_subtree()
+                    ad_els.add(el)
+                    continue
+                if is_chrome:
+                    if buf:
+                        if has_text:
+                            raw.append("".join(buf))
+                            meta.append((tags[-1], href, chrome_depth > 0, marker))
+                        buf.clear()
+                        href, has_text, marker = None, False, None
+                    chrome_els.add(el)
+                    chrome_depth += 1
+            if is_block:
+                tags.append(tag)
+                if tag == "li":
+                    if counters and counters[-1] >= 0:
+                        counters[-1] += 1
+                        pending_marker = f"{counters[-1]}."
+                    else:
+                        pending_marker = "•"
+                elif tag == "ol":
+                    start = el.get("start")
+                    counters.append(int(start) - 1 if start and start.isdigit() else 0)
+                elif tag == "ul":
+                    counters.append(-1)
+            elif tag == "a":
+                hrefs.append(el.get("href"))
+            text = el.text
+        else:
+            if tag in skip_tags:
+                text = el.tail
+            elif el in ad_els:
+                ad_els.discard(el)
+                text = el.tail
+            else:
+                is_block = tag in block_tags
+                if is_block or el in chrome_els:
+                    if buf:
+                        if has_text:
+                            raw.append("".join(buf))
+                            meta.append((tags[-1], href, chrome_depth > 0, marker))
+                        buf.clear()
+                        href, has_text, marker = None, False, None
+                    if is_block and len(tags) > 1:
+                        tags.pop()
+                    if (tag == "ol" or tag == "ul") and counters:
+                        counters.pop()
+                    elif tag == "li":
+                        pending_marker = None
+                    if el in chrome_els:
+                        chrome_els.discard(el)
+                        chrome_depth -= 1
+                elif tag == "a" and hrefs:
+                    hrefs.pop()
+                text = el.tail
+        if text:
+            if not has_text and not text.isspace():
+                has_text = True
+                href = hrefs[-1] if hrefs else None
+                marker, pending_marker = pending_marker, None
+            buf.append(text)
+    if buf and has_text:
+        raw.append("".join(buf))
+        meta.append((tags[-1], href, chrome_depth > 0, marker))
+    return [Block(text, tag, link, chrome, mark)
+            for text, (tag, link, chrome, mark) in zip(normalize_many(raw), meta, strict=True) if text]

@@ -1,0 +1,1 @@
+"""Entity extractors behind `pipelines.extract.enrich`: hospital rankings and policies."""

@@ -1,0 +1,221 @@
+"""Policy extraction: region (as written + gazetteer codes), year, topic, insurance schemes and
+every stated quantity (`figures`).
+
+Figures are `{label, value, unit}`. The label is the nearest preceding noun phrase inside the
+same clause (text after the last punctuation before the number, minus filler words such as
+为/约/即); the insurance item in force (养老保险, 医疗保险…) is prefixed when the phrase does not
+name it, so "养老保险 : 个人缴纳比例:8%" gives label "养老保险 个人缴纳比例". A number with no own
+phrase (8400元 × 8% = 672元) borrows the label of the previous figure with the same unit.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import ahocorasick
+
+from pipelines.numbers import parse_number
+from pipelines.patterns import entities as P
+from pipelines.regions import find_region_prefix, resolve_region
+
+__all__ = ["extract_policy", "extract_figures", "policy_topic", "insurance_schemes"]
+
+_LABEL_MAX = 14
+_ITEM_WINDOW = 80
+_CN_OK_UNITS = frozenset({"元", "个月", "年", "天", "岁", "倍", "%", "工作日", "小时", "分钟"})
+_NOT_BEFORE_NUMBER = frozenset("0123456789.第")
+
+
+def policy_topic(title: str, text: str) -> str:
+    """First topic of the controlled vocabulary matching the title, else the start of the text."""
+    for source in (title.lower(), text[: P.BODY_EVIDENCE_CHARS].lower()):
+        for topic, pattern in P.POLICY_TOPICS:
+            if pattern.search(source):
+                return topic
+    return P.POLICY_TOPIC_OTHER
+
+
+_INSURANCE_AC = ahocorasick.Automaton()
+for _surface, _scheme in P.INSURANCE_OF_SURFACE.items():
+    _INSURANCE_AC.add_word(_surface, (len(_surface), _scheme))
+_INSURANCE_AC.make_automaton()
+
+
+def _insurance_mentions(text: str) -> list[tuple[int, str]]:
+    """(position, scheme) of every insurance surface form, leftmost-longest (职工医保 hides the 医保
+    inside it): pyahocorasick's `iter_long`, about 3x cheaper than a regex alternation."""
+    return [(end - n + 1, scheme) for end, (n, scheme) in _INSURANCE_AC.iter_long(text.lower())]
+
+
+def insurance_schemes(text: str, mentions: list[tuple[int, str]] | None = None) -> list[str]:
+    """Insurance schemes named in `text`, in order of first mention; a specific scheme
+    (职工医保) hides the generic one (医疗保险) at the same place."""
+    seen: list[str] = []
+    for _, name in mentions if mentions is not None else _insurance_mentions(text):
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+_TRAIL_BY_LAST: dict[str, tuple[str, ...]] = {}
+for _word in P.LABEL_TRAIL_WORDS:
+    _TRAIL_BY_LAST[_word[-1]] = (*_TRAIL_BY_LAST.get(_word[-1], ()), _word)
+
+
+def _strip_trail(label: str) -> str:
+    while True:
+        label = label.rstrip(P.LABEL_TRAIL_CHARS)
+        for word in _TRAIL_BY_LAST.get(label[-1:], ()):
+            if label.endswith(word):
+                label = label[: -len(word)]
+                break
+        else:
+            return label
+
+
+def _strip_lead(label: str) -> str:
+    m = P.LABEL_LEAD.match(label)
+    return label[m.end():] if m else label
+
+
+@lru_cache(maxsize=16384)
+def _clean_label(raw: str) -> str:
+    """Label from the text before a number: last clause, fillers and years dropped, place name
+    dropped, tail kept if too long (cached: snippets recur across pages)."""
+    pieces = [p for p in P.LABEL_SPLIT.split(raw) if p and p.strip()]
+    if not pieces:
+        return ""
+    label = _strip_trail(pieces[-1].strip())
+    if "年" in label:
+        label = P.LABEL_NOISE.sub("", label)
+    label = _strip_lead(label)
+    place = find_region_prefix(label) if label else None
+    if place and len(place.surface) < len(label) - 1:
+        label = label[len(place.surface):]
+    label = _strip_lead(_strip_trail(label)).rstrip("的")
+    if len(label) > _LABEL_MAX:
+        tail = label.rsplit("的", 1)[-1]
+        label = tail if 2 <= len(tail) <= _LABEL_MAX else label[-_LABEL_MAX:]
+    return label if len(label) >= 2 else ""
+
+
+def _items(text: str, mentions: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Insurance items usable as label context: all full item names (养老保险, 职工医保…; not a
+    bare 医保 or 工伤), and those opening a section (after 。/newline/space or a 一、/1. marker)."""
+    items = []
+    for pos, name in mentions:
+        if name in P.ITEM_SCHEMES and text.startswith(P.ITEM_SURFACES, pos):
+            items.append((pos, name))
+    headings = []
+    for pos, name in items:
+        before = text[pos - 1] if pos else ""
+        if pos == 0 or before in P.HEADING_BEFORE or (
+                before in "、." and pos >= 2 and text[pos - 2] in P.HEADING_NUMERALS):
+            headings.append((pos, name))
+    return items, headings
+
+
+def _last_before(pairs: list[tuple[int, str]], lo: int, hi: int) -> str | None:
+    found = None
+    for pos, name in pairs:
+        if pos >= hi:
+            break
+        if pos >= lo:
+            found = name
+    return found
+
+
+_CN_HINTS = ahocorasick.Automaton()
+for _hint in P.CN_FIGURE_HINTS:
+    _CN_HINTS.add_word(_hint, _hint)
+_CN_HINTS.make_automaton()
+
+
+def _figure_matches(text: str) -> list[re.Match]:
+    """Arabic-number quantities plus, only if a Chinese-numeral unit bigram occurs (C-speed
+    Aho-Corasick check), Chinese-numeral ones, in text order."""
+    found = list(P.FIGURE.finditer(text))
+    if next(_CN_HINTS.iter(text), None) is not None:
+        found += P.CN_FIGURE.finditer(text)
+        found.sort(key=lambda m: m.start())
+    return found
+
+
+def find_year(text: str) -> int | None:
+    """First calendar year written as `YYYY年` (1900-2100): a `find` loop, cheaper than a regex scan."""
+    i = text.find("年")
+    while i >= 0:
+        if i >= 4 and text[i - 4: i].isdigit() and text[i - 4: i - 2] in ("19", "20") and not (
+                i >= 5 and text[i - 5].isdigit()) and not text[i + 1: i + 2].isdigit():
+            return int(text[i - 4: i])
+        i = text.find("年", i + 1)
+    return None
+
+
+def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None) -> list[dict]:
+    """Every quantity with a unit in `text` as `{label, value, unit}` (calendar years excluded)."""
+    figures: list[dict] = []
+    last_label: dict[str, str] = {}
+    prev_end = 0
+    sentence_start = 0
+    items, headings = _items(text, mentions if mentions is not None else _insurance_mentions(text))
+    for m in _figure_matches(text):
+        start = m.start()
+        if start and text[start - 1] in _NOT_BEFORE_NUMBER:
+            continue  # a tail of a longer number, a decimal or an ordinal (第二)
+        a, am, b, bm, raw_unit = m.group("a", "am", "b", "bm", "unit")
+        unit = P.UNIT_CANON.get(raw_unit, raw_unit)
+        arabic = a[0].isdigit()
+        if unit == "年" and not b and len(a) == 4 and arabic and 1900 <= int(a) <= 2100:
+            continue  # calendar year (2025年), reported as `year` instead
+        if unit == "日" and text[max(0, start - 3): start].rstrip().endswith("月"):
+            continue  # a date (5月16日)
+        if not arabic and unit not in _CN_OK_UNITS:
+            continue  # 一个, 三家: words, not stated quantities
+        if arabic and not am and not bm:  # the common case, without the general parser
+            values = [float(a.replace(",", ""))]
+            if b:
+                values.append(float(b.replace(",", "")))
+        else:
+            values = [parse_number(a, am or (bm if b else None))]
+            if b:
+                values.append(parse_number(b, bm))
+        dot = text.rfind("。", 0, start)
+        if dot >= sentence_start:
+            sentence_start = dot + 1
+            last_label.clear()
+        label = _clean_label(text[max(prev_end, sentence_start, start - 40): start])
+        item = (_last_before(items, max(sentence_start, start - _ITEM_WINDOW), start)
+                or _last_before(headings, 0, start)) if items else None
+        if label:
+            last_label[unit] = label
+        elif unit == "%":
+            label = "比例" if item else ""
+        else:
+            label = last_label.get(unit, "")
+        if item and item not in label:
+            label = f"{item} {label}".strip()
+        prev_end = m.end()
+        for value in values:
+            if value is not None:
+                figures.append({"label": label or None, "value": float(value), "unit": unit})
+    return figures
+
+
+def extract_policy(title: str, text: str) -> dict:
+    """The `policy` object of the contract (see docs/notes/entities.md)."""
+    region = resolve_region(title)
+    year = find_year(title) or find_year(text)
+    mentions = _insurance_mentions(text)
+    title_schemes = insurance_schemes(title)
+    return {
+        "region": region.surface if region else None,
+        "province": region.province if region else None,
+        "city": region.city if region else None,
+        "adcode": region.adcode if region else None,
+        "year": year,
+        "topic": policy_topic(title, text),
+        "insurance": title_schemes + [s for s in insurance_schemes(text, mentions) if s not in title_schemes],
+        "figures": extract_figures(text, mentions) or extract_figures(title),
+    }

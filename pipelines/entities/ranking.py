@@ -1,0 +1,166 @@
+"""Hospital-ranking extraction: region, condition, year and an ordered, merged hospital list.
+
+Each hospital mention "owns" the text up to the next mention; the details found there (grade,
+address, "X个科室", "X位医生", "综合评分", doctors) are attached to it, and repeated mentions of
+the same hospital (same `hospital_key`) are merged, keeping the rank of the first mention.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.hospitals import find_hospital_mentions, hospital_key
+from pipelines.patterns import entities as P
+from pipelines.regions import Region, resolve_region
+
+__all__ = ["extract_ranking", "extract_doctors", "normalize_grade", "ranking_condition"]
+
+_DETAIL_SPAN = 400  # chars after a mention searched for its details
+_GRADE_SPAN = 100  # grades further away usually describe something else
+_PRE_WINDOW = 12  # "三甲综合医院福建省…第一医院": a grade right before the name
+_PRE_BOUNDARY_CHARS = "。,，;；:：!?！？()（）、 0123456789"
+_NAME_BAD_CHARS = re.compile(r"[的了是在和与及等之其个位名多为有从对被把向专]")
+_NEXT_TITLE = re.compile(rf"[,，;；][^,，;；]*?(?:{P.DOCTOR_TITLE})")
+
+
+def normalize_grade(text: str) -> str | None:
+    """First hospital grade in `text`, normalized: 三甲 → 三级甲等, 二乙 → 二级乙等, 三级 → 三级."""
+    m = P.GRADE.search(text)
+    if not m:
+        return None
+    if m.group(1):
+        return f"{m.group(1)}级{m.group(2)}等"
+    if m.group(3):
+        return f"{m.group(3)}级{m.group(4)}等"
+    return f"{m.group(5)}级"
+
+
+def ranking_condition(title: str, region: Region | None) -> str | None:
+    """The disease/symptom asked about: the title minus year, region and the question tail."""
+    rest = title
+    ym = P.YEAR.search(rest)
+    if ym and ym.start() <= 2:
+        rest = rest[ym.end():]
+    if region and region.surface in rest:
+        rest = rest[rest.index(region.surface) + len(region.surface):]
+    rest = P.CONDITION_LEAD.sub("", rest.strip(" ?？,，:："))
+    rest = P.RANKING_TAIL.sub("", rest)
+    rest = rest.strip(" 的?？,，:：")
+    return rest or None
+
+
+def _valid_name(name: str) -> bool:
+    return (2 <= len(name) <= 3 and not _NAME_BAD_CHARS.search(name) and not P.NOT_A_NAME.match(name)
+            and name[-1] not in "医师主副科院")
+
+
+def _trim_spec(spec: str) -> str:
+    """A specialty ends where the next doctor's title begins (…手术,副主任医师李明…)."""
+    m = _NEXT_TITLE.search(spec)
+    return (spec[: m.start()] if m else spec).strip(" ,，")
+
+
+def extract_doctors(span: str) -> list[dict]:
+    """Doctors named in `span`: `{name, title, specialty}` (title/specialty None when unstated)."""
+    found: list[tuple[int, dict]] = []
+    # Each pattern starts with a large surname class (slow to scan): run it only if its cue occurs.
+    with_title = P.DOCTOR_WITH_TITLE.finditer(span) if ("医师" in span or "主任" in span or "教授" in span) else ()
+    title_first = P.DOCTOR_TITLE_FIRST.finditer(span) if with_title else ()
+    with_spec = P.DOCTOR_WITH_SPECIALTY.finditer(span) if "(" in span else ()
+    after_cue = P.DOCTOR_AFTER_CUE.finditer(span) if P.DOCTOR_CUE_WORDS.search(span) else ()
+    for m in with_title:
+        for name in re.split(r"[、,和]", m.group("names")):
+            if _valid_name(name):
+                spec = m.group("spec")
+                found.append((m.start(), {"name": name, "title": m.group("title"),
+                                          "specialty": _trim_spec(spec) if spec else None}))
+    for m in title_first:
+        tail = P.SPECIALTY_TAIL.match(span, m.end())
+        for name in m.group("names").split("、"):
+            if _valid_name(name):
+                found.append((m.start(), {"name": name, "title": m.group("title"),
+                                          "specialty": _trim_spec(tail.group("spec")) if tail else None}))
+    for m in with_spec:
+        if _valid_name(m.group("name")):
+            found.append((m.start(), {"name": m.group("name"), "title": None, "specialty": m.group("spec").strip()}))
+    for m in after_cue:
+        names = m.group("names") or m.group("name2")
+        tail = P.SPECIALTY_TAIL.match(span, m.end())
+        for name in names.split("、"):
+            if _valid_name(name):
+                found.append((m.start(), {"name": name, "title": None,
+                                          "specialty": tail.group("spec").strip() if tail else None}))
+    merged: dict[str, dict] = {}
+    for _, doc in sorted(found, key=lambda x: x[0]):
+        have = merged.setdefault(doc["name"], doc)
+        for field in ("title", "specialty"):
+            if have[field] is None and doc[field]:
+                have[field] = doc[field]
+    return list(merged.values())
+
+
+def _grade_window(span: str) -> str:
+    """The sentence holding the name, plus the next one when it still describes the same hospital."""
+    dot = span.find("。", 0, _GRADE_SPAN)
+    if dot < 0:
+        return span[:_GRADE_SPAN]
+    if P.CONTINUES_SUBJECT.match(span, dot + 1):
+        nxt = span.find("。", dot + 1, dot + 1 + _GRADE_SPAN)
+        return span[: nxt if nxt > 0 else dot + 1 + _GRADE_SPAN]
+    return span[:dot]
+
+
+def _int(m: re.Match | None) -> int | None:
+    return int(m.group(1)) if m else None
+
+
+def _details(text: str, start: int, end: int, next_start: int, prev_end: int) -> dict:
+    # Substring pre-checks (`in` is C-fast) spare the regexes on spans that cannot match.
+    span = text[end: min(next_start, end + _DETAIL_SPAN)]
+    grade = normalize_grade(_grade_window(span)) if ("级" in span or "甲" in span or "乙" in span) else None
+    if grade is None:
+        pre = text[max(prev_end, start - _PRE_WINDOW): start]
+        if "级" in pre or "甲" in pre or "乙" in pre:
+            cut = max((pre.rfind(ch) for ch in _PRE_BOUNDARY_CHARS), default=-1)
+            grade = normalize_grade(pre[cut + 1:])
+    addr = P.ADDRESS.search(span) if ("地址" in span or "位于" in span) else None
+    score = P.SCORE.search(span) if "综合评分" in span else None
+    return {
+        "grade": grade,
+        "address": (addr.group("a") or addr.group("b")).rstrip("。.,") if addr else None,
+        "doctors": extract_doctors(span) if P.DOCTOR_CUE.search(span) else [],
+        "departments": _int(P.DEPARTMENTS.search(span)) if "科室" in span else None,
+        "doctor_count": _int(P.DOCTOR_COUNT.search(span)) if ("医生" in span or "医师" in span) else None,
+        "score": float(score.group(1)) if score else None,
+    }
+
+
+def extract_ranking(title: str, text: str) -> dict:
+    """The `ranking` object of the contract (see docs/notes/entities.md)."""
+    region = resolve_region(title) or resolve_region(text[:120])
+    province = region.province if region else None
+    city = region.city if region else None
+    year = P.YEAR.search(title)
+    mentions = find_hospital_mentions(text)
+    hospitals: dict[str, dict] = {}
+    for i, m in enumerate(mentions):
+        next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
+        info = _details(text, m.start, m.end, next_start, mentions[i - 1].end if i else 0)
+        key = hospital_key(m.name, province, city)
+        have = hospitals.get(key)
+        if have is None:
+            hospitals[key] = {"rank": len(hospitals) + 1, "name": m.name, **info}
+            continue
+        for field, value in info.items():
+            if field == "doctors":
+                known = {d["name"] for d in have["doctors"]}
+                have["doctors"].extend(d for d in value if d["name"] not in known)
+            elif have[field] is None:
+                have[field] = value
+    return {
+        "province": province,
+        "city": city,
+        "condition": ranking_condition(title, region),
+        "year": int(year.group(1)) if year else None,
+        "hospitals": list(hospitals.values()),
+    }

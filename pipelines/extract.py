@@ -1,0 +1,77 @@
+"""Entity extraction entry point called by the parser for a page and for each related item.
+
+`enrich` classifies first (a few precompiled regex searches on the title) and only runs the
+gazetteer, hospital-name and figure extraction that the kind needs, so "other" items stay cheap.
+Results are memoized per (title, text) from the SECOND sighting on: on real sites the same related
+items recur on many pages, while a text seen once should not pay for a defensive copy. Callers
+always get their own objects, so mutating a result never corrupts the memo.
+Inputs are expected to be normalized already (`pipelines.text.normalize_text`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date
+
+from pipelines import hospitals, regions
+from pipelines.classify import classify
+from pipelines.entities import policy as _policy
+from pipelines.entities.policy import extract_policy
+from pipelines.entities.ranking import extract_ranking
+
+__all__ = ["enrich", "clear_entity_caches"]
+
+_MEMO_SIZE = 4096
+_memo: OrderedDict[tuple[str, str], dict] = OrderedDict()
+_seen_once: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+
+def _copy(value):
+    """Structural copy of the JSON-like result (much cheaper than copy.deepcopy)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _compute(title: str, text: str) -> dict:
+    kind = classify(title, text)
+    return {
+        "kind": kind,
+        "policy": extract_policy(title, text) if kind == "policy" else None,
+        "ranking": extract_ranking(title, text) if kind == "hospital_ranking" else None,
+    }
+
+
+def enrich(title: str, text: str, published: date | None = None) -> dict:
+    """Return `{"kind": "policy"|"hospital_ranking"|"other", "policy": dict|None, "ranking": dict|None}`.
+
+    `published` is accepted for the contract but not used as a fallback for `year`: a year is
+    reported only when the text states it (a 2025 publication date says nothing about the policy).
+    """
+    key = (title or "", text or "")
+    result = _memo.get(key)
+    if result is not None:
+        _memo.move_to_end(key)
+        return dict(result) if result["kind"] == "other" else _copy(result)
+    result = _compute(*key)
+    if key in _seen_once:  # recurring text: keep a private copy for next time
+        del _seen_once[key]
+        _memo[key] = _copy(result)
+        if len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    else:
+        _seen_once[key] = None
+        if len(_seen_once) > _MEMO_SIZE:
+            _seen_once.popitem(last=False)
+    return result
+
+
+def clear_entity_caches() -> None:
+    """Forget every memo (benchmarks measuring first-sight cost; tests)."""
+    _memo.clear()
+    _seen_once.clear()
+    for fn in (regions.resolve_region, regions.find_region_prefix, hospitals.canonical_hospital_name,
+               hospitals.hospital_key, hospitals._name_start, hospitals._accept, _policy._clean_label):
+        fn.cache_clear()

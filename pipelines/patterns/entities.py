@@ -1,0 +1,220 @@
+"""Regex patterns and small vocabularies for entity work (classification, rankings, policies).
+
+Everything textual that the entity code matches lives here so that tuning happens in one place.
+Inputs are assumed to be normalized by `pipelines.text.normalize_text` (NFKC: ASCII `:,()%`,
+single spaces). Patterns are structural (question shapes, hospital-name suffixes, "X位医生",
+"地址 :" cues); no seed-specific hospital or place names appear here.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --------------------------------------------------------------------------- classification
+# A page asks "which hospital is best/ranked for <condition> in <region>".
+RANKING_TITLE = re.compile(
+    r"医院排名|医院排行|医院榜|(?:哪个|哪家|哪所|哪些|什么)医院|医院有哪些|医院推荐|推荐.{0,4}医院"
+    r"|去哪[个家所里儿]?(?:医院|看|治)|哪里(?:看|治)|最好的医院|好的医院|(?:看|治).{0,3}哪[个家]好"
+    r"|医院哪家|哪家医院|十大医院|医院前十|医院top"
+)
+# A question about one hospital's own facts (grade, ownership): not a ranking.
+HOSPITAL_FACT_TITLE = re.compile(
+    r"医院(?:是)?(?:几甲|几级|什么级别|哪个级别|等级|是公立|是私立|是民营|是正规|正规吗|怎么样|地址|电话|挂号|上班时间)"
+    r"|几甲|是三甲吗|是二甲吗"
+)
+POLICY_KEYWORDS = re.compile(
+    r"医保|社保|养老金|养老保险|退休金|报销|缴费|缴纳|参保|补缴|补交|断缴|断交|停缴|停保|医疗保险|社会保险|社会保障"
+    r"|失业保险|工伤保险|生育保险|公积金|统筹|异地就医|备案|个人账户|电子凭证|医保码|新农合|大病保险|医疗救助"
+    r"|长期护理保险|长护险|生育津贴|失业金|退休工资|灵活就业"
+    r"|insurance|social security|pension|reimburse"
+)  # callers lower-case text with ASCII letters: IGNORECASE makes `re` several times slower
+# Body evidence for untitled/ambiguous pages: this many distinct policy keywords near the start.
+POLICY_BODY_MIN_KEYWORDS = 3
+BODY_EVIDENCE_CHARS = 300
+
+# --------------------------------------------------------------------------- policy topics
+# Ordered: the first topic whose pattern matches the title (then the body) wins.
+POLICY_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (topic, re.compile(pattern))
+    for topic, pattern in (
+        ("医保码/电子凭证", r"医保码|电子凭证|电子社保卡|electronic (?:medical insurance )?certificate"),
+        ("密码", r"密码|password"),
+        ("激活", r"激活|activat"),
+        ("异地就医", r"异地|跨省|转诊|备案"),
+        ("补缴", r"补缴|补交|往前交|追缴|back ?pay"),
+        ("断缴/停缴", r"断缴|断交|停缴|停保|停交|暂停参保|中断|不交了|没交"),
+        ("养老金", r"养老金|退休金|(?:能|可以|每月|退休)?(?:领|拿)(?:多少|取)|pension"),
+        ("缴费比例", r"缴费比例|缴纳比例|费率|扣费比例"),
+        ("缴费基数", r"基数|缴费档次|几档"),
+        ("缴费金额", r"(?:交|缴|缴纳|扣|缴费)(?:多少|标准|金额)|每月要多少钱|一年多少钱|费用"),
+        ("退休待遇", r"退休|待遇"),
+        ("个人账户", r"个人账户|余额|钱用完|钱没了|钱不够|额度|家庭共济|家里的"),
+        ("报销", r"报销|统筹|自费|结算|起付线|reimburse"),
+        ("医保卡", r"医保卡|医保号|卡号|insurance (?:number|card)"),
+        ("社保卡", r"社保卡|社会保障卡|社会保障号|social security (?:card|number)"),
+        ("参保", r"参保|投保|办理医保|insured|registration"),
+    )
+)
+POLICY_TOPIC_OTHER = "其他"
+
+# Insurance schemes: canonical name -> literal surface forms (English ones lower-case; callers
+# lower-case the text). Matched with one Aho-Corasick automaton, leftmost-longest, so 职工医保 hides
+# the 医保 inside it.
+INSURANCE_SURFACES: dict[str, tuple[str, ...]] = {
+    "城乡居民医保": ("城乡居民基本医疗保险", "城乡居民医疗保险", "城乡居民医保", "城乡医保"),
+    "职工医保": ("城镇职工基本医疗保险", "职工基本医疗保险", "职工医疗保险", "城镇职工医保", "职工医保"),
+    "居民医保": ("居民基本医疗保险", "居民医疗保险", "居民医保"),
+    "养老保险": ("基本养老保险", "养老保险", "pension insurance"),
+    "医疗保险": ("基本医疗保险", "医疗保险", "医保", "medical insurance"),
+    "失业保险": ("失业保险", "失业金", "unemployment insurance"),
+    "工伤保险": ("工伤保险", "工伤", "work-related injury insurance"),
+    "生育保险": ("生育保险", "maternity insurance"),
+    "社会保险": ("社会保险", "社保", "social insurance", "social security"),
+    "住房公积金": ("住房公积金", "公积金"),
+}
+INSURANCE_OF_SURFACE = {surface: name for name, forms in INSURANCE_SURFACES.items() for surface in forms}
+# Insurance items that label figures ("养老保险 个人缴费比例"); generic 医保/社保 are not used.
+ITEM_SCHEMES = frozenset({"城乡居民医保", "职工医保", "居民医保", "养老保险", "医疗保险", "失业保险", "工伤保险",
+                          "生育保险", "住房公积金"})
+# An item opening a section ("一、医疗保险…", " 养老保险 :") stays in force until the next one:
+# it is preceded by one of these characters (or starts the text).
+HEADING_BEFORE = frozenset("。 \n")
+HEADING_NUMERALS = frozenset("一二三四五六七八九十0123456789")
+# Surface forms that name an item fully enough to label a figure.
+ITEM_SURFACES = ("养老保险", "基本养老保险", "医疗保险", "基本医疗保险", "失业保险", "工伤保险", "生育保险", "公积金",
+                 "住房公积金", "职工医保", "城镇职工医保", "居民医保", "城乡居民医保", "城乡医保", "职工基本医疗保险",
+                 "居民基本医疗保险", "城乡居民基本医疗保险", "职工医疗保险", "居民医疗保险", "城乡居民医疗保险",
+                 "城镇职工基本医疗保险")
+
+# --------------------------------------------------------------------------- hospital names
+# Hospital-name suffixes, longest first. "院区/分院" branches are appended by BRANCH_SUFFIX.
+HOSPITAL_SUFFIX = re.compile(
+    r"(?:妇幼保健院|妇幼保健计划生育服务中心|精神卫生中心|医学中心|医疗中心|卫生服务中心|卫生院|保健院|医院|疗养院|诊所|门诊部)"
+)
+BRANCH_SUFFIX = re.compile(
+    r"第[一二三四五六七八九十\d]{1,3}(?:医学中心|分院|院区)|[\u4e00-\u9fff〇0-9]{0,6}?(?:分院|院区|分部)"
+)
+# Characters a hospital name may NOT contain (names are CJK, 〇, digits, Latin letters, ·).
+NOT_NAME_CHAR = re.compile(r"[^\u4e00-\u9fff〇0-9A-Za-z·]")
+# Words that end a leftward scan: the name starts right after them.
+NAME_LEFT_STOPS = re.compile(
+    r"包括|包含|例如|比如|譬如|推荐|首选|建议|选择|可选|可以|前往|可去|考虑|考察|了解|咨询|查询|比较|对比|同时|去|到|至|在|于|由|如|以|为|是|有|"
+    r"和|与|及|或|并|但|其中|其次|其他|其它|其余|另外|此外|还有|以及|的|了|被|让|将|把|给|从|对|跟|即|及其|其|也|就|则|"
+    r"而|还|作为|属于|位于|依托|凭借|治疗|诊治|就诊|就医|看|找|挂"
+)
+# Up to this many characters before a place name are dropped as a lead-in ("可选北京…医院"),
+# unless they look like part of an institution's name (首都医科大学附属北京同仁医院).
+PLACE_LEAD_MAX = 3
+ORG_LEAD = re.compile(r"大学|学院|附属|医科|医专|军|部队|集团")
+# "和" inside names (协和, 和平, 和睦家...) must not split them.
+HE_INSIDE_NAME = re.compile(r"协和|和平|和睦|和美|和谐|和信|和济")
+# A suffix directly followed by these is a generic use of the word 医院 ("医院排名", "医院简介").
+GENERIC_FOLLOWERS = re.compile(r"排名|排行|榜|推荐|列表|名单|大全|简介|介绍|哪家|哪个|有哪些|等级|资质|级别|科室|挂号平台")
+# Modifiers that make "<modifiers>医院" a generic phrase, not a name.
+GENERIC_MODIFIER = re.compile(
+    r"(?:备选|优选|首选|候选|推荐|选择|一些|一家|一所|多家|几家|数家|各大|各级|各类|各|大型|中型|小型|公立|私立|民营|国有|国家|国家级|省级|市级|县级|区级|地市级|"
+    r"基层|社区|乡镇|上级|下级|大|小|三级|二级|一级|甲等|乙等|丙等|三甲|二甲|三乙|二乙|一甲|综合性|综合|专科|专业|中医|西医|"
+    r"中西医结合|正规|权威|知名|著名|优质|顶尖|顶级|一流|好|最好|较好|比较好|靠谱|本地|当地|附近|周边|外地|异地|定点|医保定点|"
+    r"非营利性|营利性|非营利|教学|附属|特色|重点|眼科|儿童|儿科|妇产|妇幼|精神|心理|口腔|肿瘤|骨科|皮肤|皮肤病|男科|传染病|"
+    r"胸科|心血管|脑科|康复|耳鼻喉|耳鼻咽喉|整形|美容|体检|中心|人民|性|的|和|或|、|及|与|该|此|这|那|本|其|其他|其它|"
+    r"任何|每|哪家|哪个|哪所|什么|这家|那家|这些|那些|该所|所|家|等|军队|部队|军区|\s)+"
+)
+# A prefix with a question word or starting with a grade is a description ("二级专科脑病医院").
+GENERIC_PREFIX = re.compile(r"什么|哪[个家所些里]|几[家所个甲级]|怎么|^(?:[一二三]级|[一二三][甲乙])")
+# Platforms and publishers that are not hospitals even when followed by 医院.
+PLATFORM_NAMES = re.compile(
+    r"名医汇|好大夫|微医|丁香医生|丁香园|平安好医生|春雨医生|医鹿|百度|健康界|寻医问药|39健康|快速问医生|有来医生|"
+    r"京东健康|阿里健康|美团|大众点评|小红书|知乎|抖音|微信|支付宝"
+)
+# A leading organisation prefix that does not distinguish hospitals (dropped by hospital_key).
+KEY_DROP_PREFIX = re.compile(r"^(?:中国人民解放军|解放军|中国人民武装警察部队|武警)")
+
+# --------------------------------------------------------------------------- hospital details
+GRADE = re.compile(r"([一二三])级([甲乙丙])等|([一二三])([甲乙])(?!等)|([一二三])级(?![甲乙丙])")
+ADDRESS = re.compile(
+    r"地址\s*[:：]\s*(?P<a>[^\s。;；,，]+(?:\([^)]{0,20}\))?)"
+    r"|位于(?P<b>[\u4e00-\u9fff0-9A-Za-z]{2,30}?(?:号|交汇处|交叉口)(?:\([^)]{0,20}\))?"
+    r"|[\u4e00-\u9fff0-9A-Za-z]{2,30}?(?:路|街|大道|大街|巷)(?![\u4e00-\u9fff0-9]))"
+)
+# A sentence after the one holding the name that still talks about it (作为三级甲等综合医院,…).
+CONTINUES_SUBJECT = re.compile(r"\s*(?:作为|该院|该医院|医院等级|是|为|其)")
+DEPARTMENTS = re.compile(r"(\d+)\s*个(?:临床|专业|医技|临床医技)?科室")
+DOCTOR_COUNT = re.compile(r"(\d+)\s*[位名](?:收录|在职|入驻)?(?:医生|医师)")
+SCORE = re.compile(r"综合评分\s*[:：为]?\s*(\d+(?:\.\d+)?)")
+
+# Doctors: a 2-3 character personal name (common surname first) with a title or a specialty.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
+    "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄"
+    "窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查"
+    "麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴"
+    "盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况"
+    "那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+)
+_NAME = rf"[{SURNAMES}][\u4e00-\u9fff]{{1,2}}?"
+DOCTOR_TITLE = r"副主任医师|主任医师|主治医师|住院医师|副主任|主任|副教授|教授|医师"
+# 陈水明副主任医师 ; 王霍乔、石剑英等主任医师
+DOCTOR_WITH_TITLE = re.compile(
+    rf"(?P<names>{_NAME}(?:[、,和]{_NAME})*)(?:等|等多位|两位)?\s*(?P<title>{DOCTOR_TITLE})"
+    rf"(?:\s*[:：]?\s*(?:擅长|专精|专长|主攻|精通)(?P<spec>[^。;；]{{1,60}}))?"
+)
+# 主任医师张友胜擅长… (title first)
+DOCTOR_TITLE_FIRST = re.compile(
+    rf"(?P<title>{DOCTOR_TITLE})(?P<names>{_NAME}(?:、{_NAME})*)(?=[,，;；。\s(]|等|擅长|专精|主攻|$)"
+)
+# 张友胜(擅长视网膜脱离、视神经疾病)
+DOCTOR_WITH_SPECIALTY = re.compile(
+    rf"(?P<name>{_NAME})\((?:擅长|专精|专长|主攻|精通)[:：]?(?P<spec>[^)]{{1,60}})\)"
+)
+# 专家如张友胜、郑俊森等擅长… / 曹效平医生团队
+DOCTOR_AFTER_CUE = re.compile(
+    rf"(?:专家|医生|医师|名医|教授)(?:团队)?(?:如|有|包括|是)?(?P<names>{_NAME}(?:、{_NAME})*)(?=等|、|\(|,|医生|团队|擅长|专精)"
+    rf"|(?P<name2>{_NAME})(?=医生团队|医生在|医生擅长)"
+)
+DOCTOR_CUE = re.compile(r"医师|主任|教授|医生|擅长|专精|专长|主攻|精通|专家")
+DOCTOR_CUE_WORDS = re.compile(r"专家|医生|医师|名医|教授")
+SPECIALTY_TAIL = re.compile(r"等?(?:擅长|专精|专长|主攻)(?P<spec>[^。;；]{1,60})")
+# Words that look like names after a surname-char but are not (e.g. 周边, 高水平).
+NOT_A_NAME = re.compile(r"^(?:周边|高水平|高级|常见|经验|成员|左右|全面|明显|史上|向日|方面|特色|多位|主治|主任|医师)")
+
+# --------------------------------------------------------------------------- titles
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\d)")
+# Strip the question part of a ranking title to leave "<condition>".
+RANKING_TAIL = re.compile(
+    r"(?:的)?(?:医院排名|医院排行|医院榜|(?:去|到)?(?:哪个|哪家|哪所|哪些|什么)医院.*|医院有哪些.*|医院推荐.*|推荐.{0,4}医院.*"
+    r"|去哪[个家所里儿]?.*|哪里(?:看|治).*|最好的医院.*|好的医院.*|(?:看|治).{0,3}哪[个家]好.*|比较好.*|好吗.*)$"
+)
+CONDITION_LEAD = re.compile(r"^(?:地区|市|省)?(?:的)?(?:治疗|诊治|医治|出现|看|治|患|得了|有|查|做)")
+
+# --------------------------------------------------------------------------- figures
+CN_NUM_CHARS = "零〇一二两三四五六七八九十百千万亿"
+_UNITS = (r"\s*(?P<unit>\\?%|元|块钱|块|个月|个工作日|工作日|年(?!\d{1,2}月)|天|日(?!\d)|周岁|岁|小时|分钟|位|个科室|个|次|倍|项|档|人|家|周)"
+          r"(?!性|级|甲|乙|大|险|线|卡)")
+_ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+# Arabic quantities (one scan; a leading-digit pattern is ~2x cheaper than one that also starts
+# on Chinese numerals, and Arabic numbers are the vast majority).
+FIGURE = re.compile(
+    rf"(?P<a>{_ARABIC})(?P<am>万|千|亿)?(?:\s*(?:-|~|～|至|到)\s*(?P<b>{_ARABIC})(?P<bm>万|千|亿)?)?" + _UNITS
+)
+# Chinese-numeral quantities (三千元, 十五年, 六个月); only scanned when CN_FIGURE_HINTS finds one of
+# its unit bigrams, because most texts have none.
+CN_FIGURE_UNITS = ("元", "块", "个月", "年", "天", "岁", "倍", "小时", "分钟", "周岁")
+CN_FIGURE = re.compile(
+    rf"(?P<a>[{CN_NUM_CHARS}]+)(?P<am>)(?:(?:-|~|至|到)(?P<b>[{CN_NUM_CHARS}]+))?(?P<bm>)"
+    rf"(?P<unit>{'|'.join(sorted(CN_FIGURE_UNITS, key=len, reverse=True))})(?!性|级|甲|乙|大|险|线|卡)"
+)
+CN_FIGURE_HINTS = tuple(c + u for c in CN_NUM_CHARS for u in CN_FIGURE_UNITS)
+UNIT_CANON = {"\\%": "%", "块钱": "元", "块": "元", "个工作日": "工作日", "周岁": "岁", "个科室": "个"}
+# Filler words trimmed from the right of a figure label.
+# Filler words trimmed from the right of a figure label (stripped with endswith, not a `$` regex:
+# an end-anchored alternation is tried at every position and is slow in `re`).
+LABEL_TRAIL_WORDS = tuple(sorted((
+    "为", "是", "约", "约为", "达", "达到", "共", "共计", "总计", "合计", "需", "需要", "要", "可", "可以", "按", "即",
+    "等于", "在", "满", "至少", "最低", "最高", "仅", "每月", "每年", "大约", "左右", "不低于", "不超过", "不少于",
+), key=len, reverse=True))
+LABEL_TRAIL_CHARS = " \t:：=×*+-/0123456789.,"
+LABEL_LEAD = re.compile(r"^(?:[0-9.、)\]】]+|[一二三四五六七八九十]+、|的|和|及|与|或|其中|其|如|即|若|假设|按|以|例如|比如|\s)+")
+LABEL_SPLIT = re.compile(r"[,，。;；:：()（）【】\[\]“”\"'!?！？=×*/、+\\]|\s[:：]?")
+LABEL_NOISE = re.compile(r"(?:19|20)\d{2}年(?:度|起|的)?")

@@ -1,0 +1,195 @@
+"""Robustness: markup variations must not change the record; bad input must never raise.
+
+The page model comes from the sample site's seed reader (independent of the parser): title,
+answer lines, related items. Hypothesis renders it in many shapes - wrapper layout, `<p>` / `<br>` /
+`<div>` paragraphs, ads and scripts spliced in, full-width punctuation, different related-date
+styles and containers - and every rendering must parse to the same title, answer and related list.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from html import escape
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from healthnews.sample_site.seed_reader import load_bundled_seeds
+from pipelines.parse import parse_page
+from pipelines.text import normalize_text
+
+RECORD_KEYS = {"source", "url", "title", "answer", "answer_paragraphs", "kind", "published", "related",
+               "ranking", "policy", "errors", "extractor_version", "content_sha1"}
+_FULLWIDTH = str.maketrans({",": "，", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！", ";": "；",
+                            "0": "０", "1": "１", "2": "２", "5": "５"})
+
+SEEDS = [s for s in load_bundled_seeds() if s.related][:2]  # two Chinese seeds with related lists
+
+
+def _model(seed):
+    lines = [line.strip() for block in seed.answer_blocks for line in block]
+    answer = [normalize_text(x) for x in lines if x and not x.startswith("本信息整理自")]
+    related = [(normalize_text(r.title), r.published) for r in seed.related[:6]]
+    return seed, answer, related
+
+
+MODELS = [_model(s) for s in SEEDS]
+
+
+def _date_line(day: date, style: str) -> str:
+    return {
+        "iso": f"健康新闻 {day.isoformat()}",
+        "zh": f"健康新闻 {day.year}年{day.month:02d}月{day.day:02d}日",
+        "zh_short": f"{day.year}年{day.month}月{day.day}日",
+        "slash": f"{day.year}/{day.month}/{day.day} 健康新闻",
+        "dot_pipe": f"健康新闻 | {day.year}.{day.month:02d}.{day.day:02d}",
+    }[style]
+
+
+AD_BLOCKS = [
+    '<div class="ad-banner"><a href="https://ads.example/x">立即咨询专家，免费领取攻略！</a></div>',
+    '<script>document.write("相关推荐 提示:本内容不能代替面诊");</script>',
+    '<ins class="adsbygoogle">广告</ins>',
+    "<style>.x{color:red}</style>",
+    "<noscript>请开启JavaScript</noscript>",
+]
+
+
+@st.composite
+def renderings(draw):
+    seed, answer, related = draw(st.sampled_from(MODELS))
+    wrapper = draw(st.sampled_from(["article", "divsoup", "table"]))
+    para_style = draw(st.sampled_from(["p", "br", "div"]))
+    date_style = draw(st.sampled_from(["iso", "zh", "zh_short", "slash", "dot_pipe"]))
+    related_style = draw(st.sampled_from(["ul", "dl", "div"]))
+    fullwidth = draw(st.booleans())
+    with_disclaimer = draw(st.booleans())
+    ads = draw(st.lists(st.tuples(st.integers(0, len(answer)), st.sampled_from(AD_BLOCKS)), max_size=4))
+
+    def fw(text: str) -> str:
+        return text.translate(_FULLWIDTH) if fullwidth else text
+
+    body = []
+    for i, line in enumerate(answer):
+        body.extend(ad for pos, ad in ads if pos == i)
+        text = escape(fw(line))
+        body.append({"p": f"<p>{text}</p>", "br": f"{text}<br>", "div": f"<div>{text}</div>"}[para_style])
+    body.extend(ad for pos, ad in ads if pos == len(answer))
+    if with_disclaimer:
+        body.append(f"<p>{fw('提示:本内容不能代替面诊,如有不适请尽快就医。')}</p><p>用药务必遵医嘱。</p>")
+    items = []
+    for title, day in related:
+        meta = escape(_date_line(day, date_style))
+        snippet = "摘要文字,仅作示例。"
+        if related_style == "ul":
+            items.append(f'<li><a href="/a/{len(items)}.html">{escape(fw(title))}</a><p>{snippet}</p>'
+                         f"<span>{meta}</span></li>")
+        elif related_style == "dl":
+            items.append(f'<dl><dt><a href="/a/{len(items)}.html">{escape(fw(title))}</a></dt>'
+                         f"<dd>{snippet}</dd><dd>{meta}</dd></dl>")
+        else:
+            items.append(f'<div><a href="/a/{len(items)}.html">{escape(fw(title))}</a></div>'
+                         f"<div>{snippet}</div><div>{meta}</div>")
+    related_html = "<h3>相关推荐</h3>" + ("<ul>" + "".join(items) + "</ul>" if related_style == "ul" else "".join(items))
+    title = f"<h1>{escape(fw(seed.title))}</h1>"
+    head = f"<head><meta charset='utf-8'><title>{escape(seed.title)}_某网</title><script>var a='首页';</script></head>"
+    nav = '<div class="nav"><a href="/">首页</a> <a href="/list">问答</a></div>'
+    footer = '<div class="footer"><a href="/">首页</a> <a href="#top">顶部</a><p>Copyright © 2025</p></div>'
+    if wrapper == "article":
+        page = f"<body>{nav}<article>{title}<section>{''.join(body)}</section></article>" \
+               f"<aside>{related_html}</aside>{footer}</body>"
+    elif wrapper == "divsoup":
+        page = f"<body><div id='top'>{nav}</div><div class='main'><div class='box'>{title}" \
+               f"<div class='content'>{''.join(body)}</div></div><div class='rel'>{related_html}</div></div>" \
+               f"{footer}</body>"
+    else:
+        page = f"<body><table><tr><td>{nav}</td></tr><tr><td>{title}{''.join(body)}</td>" \
+               f"<td>{related_html}</td></tr><tr><td>{footer}</td></tr></table></body>"
+    return f"<!DOCTYPE html><html>{head}{page}</html>", seed, answer, related
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(renderings())
+def test_markup_variations_give_the_same_record(case):
+    html, seed, answer, related = case
+    record = parse_page(html.encode("utf-8"), url="http://example.org/q/1.html")
+    assert record["errors"] == []
+    assert record["title"] == normalize_text(seed.title)
+    assert record["answer_paragraphs"] == answer
+    assert [(r["title"], r["date"]) for r in record["related"]] == related
+    assert [r["url"] for r in record["related"]] == [f"http://example.org/a/{i}.html" for i in range(len(related))]
+
+
+def test_full_width_text_dump_equals_half_width(seed_paths):
+    text = seed_paths[0].read_text(encoding="utf-8")
+    wide = text.translate(_FULLWIDTH).replace(" ", "\u3000")
+    a, b = parse_page(text), parse_page(wide)
+    for key in ("title", "answer", "answer_paragraphs", "content_sha1"):
+        assert a[key] == b[key]
+    assert [(r["title"], r["date"], r["snippet"]) for r in a["related"]] == \
+           [(r["title"], r["date"], r["snippet"]) for r in b["related"]]
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"", "empty_input"),
+        ("", "empty_input"),
+        (b"   \n\t  ", "empty_input"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "not_text"),
+        (bytes(4000), "not_text"),
+        (b"<!DOCTYPE html>", "no_title"),
+        (b"<html><head></head><body></body></html>", "no_title"),
+        (b"<html><body><p>only one paragraph and no heading anywhere</p>", "no_answer"),
+        ("<?xml version='1.0' encoding='utf-8'?><html><body><h1>标题</h1></body></html>", "no_answer"),
+    ],
+)
+def test_bad_input_gives_error_codes(content, error):
+    record = parse_page(content)
+    assert set(record) == RECORD_KEYS
+    assert error in record["errors"]
+
+
+def test_truncated_html_still_parses(seed_paths):
+    from healthnews.sample_site import SampleSite
+
+    _, _, body = SampleSite().respond("/article/1.html")
+    start = body.index(b'class="article-content"')
+    cut = body[: body.index(b"</p>", start) + 2]  # mid closing tag, inside the answer
+    record = parse_page(cut)
+    assert record["title"] == "社会保障号和医保号是一样吗"
+    assert len(record["answer_paragraphs"]) == 1 and record["related"] == []
+    cut = body[: body.index(b"class=\"related-meta\"") + 27]  # inside the first related meta line
+    record = parse_page(cut)
+    assert len(record["answer_paragraphs"]) == 12
+
+
+def test_ten_megabytes_of_junk_is_capped():
+    junk = (b"<div>" + os.urandom(64).hex().encode() + b"</div>\n") * 80_000  # ~11 MB
+    start = time.perf_counter()
+    record = parse_page(junk)
+    elapsed = time.perf_counter() - start
+    assert "truncated_input" in record["errors"]
+    assert elapsed < 10  # generous bound on a loaded CI box; the cap is what keeps it ~1 s
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000)))
+def test_arbitrary_input_never_raises(content):
+    record = parse_page(content, content_type="text/html; charset=bogus-charset")
+    assert set(record) == RECORD_KEYS
+    assert isinstance(record["errors"], list)
+    assert not any(e.startswith("parser_error") for e in record["errors"]), record["errors"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["<div>", "</div>", "<p>", "</p>", "<br>", "<li>", "<ul>", "<a href='x'>", "</a>",
+                                 "<script>", "</script>", "<h1>", "</h1>", "<!--", "-->", "相关推荐", "提示:本内容",
+                                 "健康新闻 2025-05-16", "标题", "&amp;", "<", ">", "\x00", "\u3000"]),
+                max_size=80))
+def test_tag_soup_never_raises(parts):
+    record = parse_page("".join(parts))
+    assert not any(e.startswith("parser_error") for e in record["errors"]), record["errors"]
