@@ -83,6 +83,17 @@ def select_pages(records: Iterable[Any], ctx: StepContext) -> Iterator[Any]:
         yield rec
 
 
+# Parser verdicts that mean "a real page, but not an article": navigation pages (home, listing,
+# search) and XML documents (sitemaps, feeds). They are expected on every crawl, so they are
+# counted under parse/dropped/<reason> rather than quarantined as bad input.
+NON_ARTICLE_ERRORS = ("listing_page", "not_a_page")
+
+
+def _non_article_reason(record: dict) -> str | None:
+    errs = record.get("errors") or []
+    return next((e for e in NON_ARTICLE_ERRORS if e in errs), None)
+
+
 # Parser errors that mean "no usable page" (anything else is kept as a warning in parse_errors).
 def _fatal_parse_problem(record: dict) -> str | None:
     if not (record.get("title") or "").strip():
@@ -103,6 +114,10 @@ def make_parse_step(parse_page: Callable[..., dict]) -> Step:
             except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; if it does, quarantine
                 ctx.reject("parse/exception", f"{type(exc).__name__}: {exc}"[:500], url=rec.url,
                            raw_ref=rec.ref(ctx.source), seen_at=rec.date)
+                continue
+            non_article = _non_article_reason(record)
+            if non_article:
+                ctx.count(f"parse/dropped/{non_article}")
                 continue
             problem = _fatal_parse_problem(record)
             if problem:

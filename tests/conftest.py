@@ -66,7 +66,8 @@ def etl_raw_archive(tmp_path_factory):
 
     site = SampleSite()
     cat = site.catalog
-    paths = list(cat.article_paths) + [cat.broken_path, cat.tracking_duplicate_url]
+    # Listing pages are in every real crawl's archive: they must not become articles.
+    paths = list(cat.article_paths) + [cat.broken_path, cat.tracking_duplicate_url] + list(cat.listing_paths)
     if getattr(cat, "mirror_path", None):
         paths.append(cat.mirror_path)
     raw = tmp_path_factory.mktemp("etl") / "raw" / "20261101T000000Z-aaaaaa"

@@ -42,6 +42,7 @@ def test_run_etl_publishes_every_dataset_with_declared_schema(published):
     clean = root / "clean"
     assert report["published"] and report["files_new"] == 2
     assert report["shard_counters"]["raw/skipped/http_404"] == 1
+    assert report["shard_counters"]["parse/dropped/listing_page"] == len(cat.listing_paths)
     for name, schema in DATASETS.items():
         read_back = pq.read_schema(clean / f"{name}.parquet")
         assert read_back.equals(schema), name
