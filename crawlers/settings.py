@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from pipelines.urls import DEFAULT_TRACKING_PARAM_NAMES
+
 BOT_NAME = "healthnews"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -39,11 +41,7 @@ HEALTHNEWS_LISTING_REVISIT_SECONDS = 0
 
 # --- URL hygiene --------------------------------------------------------------------------------
 # Query parameters dropped before dedupe; entries ending in `*` are prefixes.
-HEALTHNEWS_TRACKING_PARAMS = [
-    "utm_*", "spm", "from", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid",
-    "mc_cid", "mc_eid", "_hsenc", "_hsmkt", "share_token", "scene", "isappinstalled",
-    "wxshare_count", "share_from", "sessionid", "sid", "ref_src",
-]
+HEALTHNEWS_TRACKING_PARAMS = list(DEFAULT_TRACKING_PARAM_NAMES)  # shared with the ETL (pipelines/urls.py)
 
 # --- politeness and safety ----------------------------------------------------------------------
 HEALTHNEWS_CONTACT_URL = "https://github.com/healthnews-etl/healthnews-etl"

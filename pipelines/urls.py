@@ -1,45 +1,93 @@
 """URL canonicalization shared by the crawler (request dedupe) and the ETL (article ids, dedupe).
 
-Why here: the article id is a hash of the canonical URL, so the crawler and the ETL must agree on
-one rule set. w3lib does the RFC work (sorted query, percent-encoding, fragment removal); on top
-we drop tracking parameters and lower-case the host so `?utm_source=x` copies collapse.
+Why one module: the article id is a hash of the canonical URL, so the crawler and the ETL must agree
+on one rule set. w3lib does the RFC work (sorted query, percent-encoding, fragment removal); on top
+we drop tracking parameters, default ports and lower-case scheme and host so `?utm_source=x` copies
+collapse. The crawler may pass its own list (HEALTHNEWS_TRACKING_PARAMS); the default is below.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-# Same names as the crawler's HEALTHNEWS_TRACKING_PARAMS (crawlers/settings.py), so the article id
-# computed here equals the hash of the URL the crawler deduplicated on. `utm_*` is a prefix.
-TRACKING_PARAMS = frozenset({
-    "spm", "from", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid",
+# Query parameters that only track the visitor; `x*` is a prefix. Default of HEALTHNEWS_TRACKING_PARAMS.
+DEFAULT_TRACKING_PARAM_NAMES: tuple[str, ...] = (
+    "utm_*", "spm", "from", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid",
     "mc_cid", "mc_eid", "_hsenc", "_hsmkt", "share_token", "scene", "isappinstalled",
     "wxshare_count", "share_from", "sessionid", "sid", "ref_src",
-})
+)
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@lru_cache(maxsize=65536)  # related links repeat on many pages of a shard
+@dataclass(frozen=True)
+class TrackingParams:
+    """Parameter names to drop: exact names plus prefixes (written `utm_*` in settings)."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def from_setting(cls, names: Iterable[str]) -> TrackingParams:
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        for raw in names:
+            name = str(raw).strip().lower()
+            if not name:
+                continue
+            if name.endswith("*"):
+                prefixes.append(name[:-1])
+            else:
+                exact.add(name)
+        return cls(frozenset(exact), tuple(prefixes))
+
+    def matches(self, name: str) -> bool:
+        lowered = name.lower()
+        if lowered in self.exact:
+            return True
+        return bool(self.prefixes) and lowered.startswith(self.prefixes)
+
+
+@lru_cache(maxsize=16384)
+def canonicalize(url: str, tracking: TrackingParams) -> str:
+    """Return the canonical form of an absolute http(s) URL (other schemes are returned unchanged).
+
+    Cached (bounded): the same links repeat on every page of a site (nav, related lists).
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        return url
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:  # a non-numeric port: keep the URL as written, the download will fail
+        return url
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username or parts.password:
+        netloc = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{netloc}"
+    query_pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not tracking.matches(k)]
+    path = parts.path or "/"
+    rebuilt = urlunsplit((scheme, netloc, path, urlencode(query_pairs), ""))
+    return canonicalize_url(rebuilt, keep_fragments=False)
+
+
+DEFAULT_TRACKING = TrackingParams.from_setting(DEFAULT_TRACKING_PARAM_NAMES)
+
+
 def canonical_url(url: str | None) -> str | None:
-    """Canonical form of an http(s) URL; None for empty input; other strings returned stripped."""
+    """Canonical form with the default tracking list; None for empty input."""
     if not url:
         return None
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        return url
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")]
-    netloc = parts.netloc.lower()
-    if netloc.endswith(":80") and parts.scheme.lower() == "http":
-        netloc = netloc[:-3]
-    elif netloc.endswith(":443") and parts.scheme.lower() == "https":
-        netloc = netloc[:-4]
-    rebuilt = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
-    return canonicalize_url(rebuilt)
+    return canonicalize(url.strip(), DEFAULT_TRACKING)
 
 
 def stable_id(text: str, length: int = 16) -> str:
