@@ -208,14 +208,8 @@ def page_rows(record: dict, *, raw_url: str | None, seen_at: datetime, source_ru
         "source_run": source_run, "source_file": source_file, "source_record": source_record,
         "parse_errors": [str(e) for e in record.get("errors") or []],
     })
-    common = {"title": title, "published": published, "seen_at": seen_at}
-    if isinstance(record.get("policy"), dict):
-        rows["policies"].append(policy_row(record["policy"], source_type="article", source_id=article_id,
-                                           article_id=article_id, related_id=None, **common))
-    if isinstance(record.get("ranking"), dict):
-        rows["hospital_rankings"].extend(ranking_rows(record["ranking"], source_type="article",
-                                                      source_id=article_id, article_id=article_id,
-                                                      related_id=None, **common))
+    _add_entity_rows(rows, record, source_type="article", source_id=article_id, article_id=article_id,
+                     related_id=None, title=title, published=published, seen_at=seen_at)
     for item in related:
         rtitle = normalize_text(item.get("title"))
         rurl = canonical_url(item.get("url"))
@@ -230,13 +224,14 @@ def page_rows(record: dict, *, raw_url: str | None, seen_at: datetime, source_ru
         if rid in known_related:
             continue
         known_related.add(rid)
-        rcommon = {"title": rtitle, "published": rpublished, "seen_at": seen_at}
-        if isinstance(item.get("policy"), dict):
-            rows["policies"].append(policy_row(item["policy"], source_type="related", source_id=rid,
-                                               article_id=None, related_id=rid, **rcommon))
-        if isinstance(item.get("ranking"), dict):
-            rows["hospital_rankings"].extend(ranking_rows(item["ranking"], source_type="related",
-                                                          source_id=rid, article_id=None, related_id=rid,
-                                                          **rcommon))
+        _add_entity_rows(rows, item, source_type="related", source_id=rid, article_id=None, related_id=rid,
+                         title=rtitle, published=rpublished, seen_at=seen_at)
     return rows
 
+
+def _add_entity_rows(rows: dict[str, list[dict]], source: dict, **ids_and_context: Any) -> None:
+    """Policy and ranking rows of one page or related item: the same shape for both sources."""
+    if isinstance(source.get("policy"), dict):
+        rows["policies"].append(policy_row(source["policy"], **ids_and_context))
+    if isinstance(source.get("ranking"), dict):
+        rows["hospital_rankings"].extend(ranking_rows(source["ranking"], **ids_and_context))
