@@ -78,7 +78,12 @@ def test_pipeline_runs_incrementally_and_versions_edits(prefect_harness, fresh_s
 
     # 3. the site adds one article and edits another
     published_urls = set(before["articles"]["url"])
-    edited_path = next(p for p in site.catalog.article_paths if server.url.rstrip("/") + p in published_urls)
+    # Edit an article outside every duplicate pair: editing one side of a pair would (correctly)
+    # revive its removed twin as a separate article, and which twin survives depends on crawl order.
+    cat = site.catalog
+    paired = {p for pair in (*cat.near_duplicate_pairs, *cat.exact_duplicate_pairs) for p in pair}
+    edited_path = next(p for p in cat.article_paths
+                       if p not in paired and server.url.rstrip("/") + p in published_urls)
     new_path = site.add_article("新农合门诊报销比例是多少?", "新农合门诊报销比例一般在50%左右。\n具体以当地政策为准。")
     site.edit_article(edited_path, "这是更新后的回答内容。\n报销比例已经调整,请以最新政策为准。")
     third = pipeline_flow([server.url], tmp_path, crawl_settings=SAMPLE_SITE_CRAWL_SETTINGS)
