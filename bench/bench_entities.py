@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from healthnews.sample_site.seed_reader import load_bundled_seeds
 from pipelines.classify import classify
-from pipelines.extract import _memo, _seen_once, clear_entity_caches, enrich
+from pipelines.extract import _memo, clear_entity_caches, enrich
 from pipelines.regions import resolve_region
 from pipelines.text import normalize_text
 
@@ -30,7 +30,6 @@ def _calls() -> list[list[tuple[str, str]]]:
 
 def clear_memo_only() -> None:
     _memo.clear()
-    _seen_once.clear()
 
 
 def _time(fn, repeat: int) -> float:

@@ -56,11 +56,18 @@ def _empty_record(source: str | None, url: str | None, errors: list[str]) -> dic
     }
 
 
-def _looks_binary(text: str) -> bool:
+def _looks_binary(text: str, control_free: bool = False) -> bool:
+    """Share of control / replacement characters in the first 4 KB above `_NOT_TEXT_RATIO`.
+
+    `control_free`: the caller already knows the page has no C0 control bytes (one pass over
+    the original UTF-8 bytes, shared with `parse_html`), so only U+FFFD needs counting.
+    """
     head = text[:4096]
     if not head:
         return False
-    junk = count_control_bytes(head.encode("utf-8", "surrogatepass")) + head.count("\ufffd")
+    junk = head.count("\ufffd")
+    if not control_free:
+        junk += count_control_bytes(head.encode("utf-8", "surrogatepass"))
     return junk / len(head) > _NOT_TEXT_RATIO
 
 
@@ -122,14 +129,14 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
         data = bytes(content)
         text, codec, decode_errors = decode_bytes(data, content_type)
         errors.extend(decode_errors)
-        if codec == "utf-8" and not decode_errors:
-            utf8 = data
+        if codec == "utf-8" and not decode_errors and not count_control_bytes(data):
+            utf8 = data  # libxml2 may read these bytes as they are (see parse_html)
     else:
         text = str(content)
         if len(text) > MAX_INPUT_CHARS:
             text = text[:MAX_INPUT_CHARS]
             errors.append("truncated_input")
-    if _looks_binary(text):
+    if _looks_binary(text, control_free=utf8 is not None):
         errors.append("not_text")
         return _empty_record(source, url, errors)
     if not text.strip():

@@ -99,7 +99,7 @@ def test_enrich_never_raises_and_keeps_the_contract(title, text):
 
 def test_enrich_results_are_private_copies():
     title, text = "南平治疗白内障的医院排名", "推荐南平市第一医院、南平市人民医院。"
-    for _ in range(3):  # first sight, memoized on the second, served from the memo on the third
+    for _ in range(3):  # first sight (memoized), then twice from the memo
         result = enrich(title, text)
         assert [h["name"] for h in result["ranking"]["hospitals"]] == ["南平市第一医院", "南平市人民医院"]
         result["ranking"]["hospitals"].clear()  # a caller mutating its result must not affect others

@@ -17,7 +17,7 @@ from functools import cached_property
 
 from lxml import etree
 
-from pipelines.blocks import element_text, html_to_blocks, normalize_many
+from pipelines.blocks import element_text, html_to_blocks, normalize_many, raw_text
 from pipelines.layouts.base import Document
 from pipelines.layouts.generic_html import GenericHtmlPage
 from pipelines.patterns.layout import RELATED_HEADING
@@ -27,10 +27,11 @@ from pipelines.text import parse_date
 _MARKER = 'class="article-content"'
 
 
-# class token -> landmark name; plus `div#related`. Found in ONE tag-filtered walk (the tag
+# class token -> (tag, landmark name); plus `div#related`. Found in ONE tag-filtered walk (the tag
 # filter runs in C), cheaper than one document-wide XPath scan per selector.
-_LANDMARK_CLASSES = {("h1", "article-title"): "title", ("span", "pub-date"): "published",
-                     ("div", "article-content"): "content"}
+_LANDMARK_CLASSES = {"article-title": ("h1", "title"), "pub-date": ("span", "published"),
+                     "article-content": ("div", "content")}
+_LANDMARK_COUNT = len(_LANDMARK_CLASSES) + 1
 _REL_PARTS = {"related-title": 0, "related-snippet": 1, "related-meta": 2}
 
 
@@ -43,16 +44,23 @@ class SampleSiteArticlePage(GenericHtmlPage):
 
     @cached_property
     def _landmarks(self) -> dict[str, etree._Element]:
+        """First element of each landmark, in one walk that stops once all are found.
+
+        Per element only attribute reads happen; the tag is compared only for a matching class
+        token (reading `.tag` allocates a string per element in lxml).
+        """
         found: dict[str, etree._Element] = {}
         for el in self.doc.root.iter("h1", "span", "div"):
-            if el.tag == "div" and el.get("id") == "related":
-                found.setdefault("related", el)
             cls = el.get("class")
             if cls:
                 for token in cls.split():
-                    name = _LANDMARK_CLASSES.get((el.tag, token))
-                    if name:
-                        found.setdefault(name, el)
+                    hit = _LANDMARK_CLASSES.get(token)
+                    if hit is not None and hit[1] not in found and el.tag == hit[0]:
+                        found[hit[1]] = el
+            if el.get("id") == "related" and "related" not in found and el.tag == "div":
+                found["related"] = el
+                if len(found) == _LANDMARK_COUNT:
+                    break  # the related list comes last: nothing left to find below it
         return found
 
     def _one(self, name: str):
@@ -107,7 +115,7 @@ class SampleSiteArticlePage(GenericHtmlPage):
         titles, snippets, metas = parts
         if not titles or not len(titles) == len(snippets) == len(metas):
             return None
-        texts = normalize_many(["".join(e.itertext()) for e in (*titles, *snippets, *metas)])
+        texts = normalize_many([raw_text(e) for e in (*titles, *snippets, *metas)])
         n = len(titles)
         out = []
         for i, link in enumerate(titles):
