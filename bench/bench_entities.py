@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from healthnews.sample_site.seed_reader import load_bundled_seeds
 from pipelines.classify import classify
-from pipelines.extract import _memo, clear_entity_caches, enrich
+from pipelines.extract import clear_entity_caches, clear_memo, enrich
 from pipelines.regions import resolve_region
 from pipelines.text import normalize_text
 
@@ -26,10 +26,6 @@ def _calls() -> list[list[tuple[str, str]]]:
         calls += [(normalize_text(r.title), normalize_text(r.snippet)) for r in seed.related]
         pages.append(calls)
     return pages
-
-
-def clear_memo_only() -> None:
-    _memo.clear()
 
 
 def _time(fn, repeat: int) -> float:
@@ -52,7 +48,7 @@ def main() -> None:
         by_kind[classify(title, text)].append((title, text))
     print(f"{len(flat)} enrich calls over {len(pages)} seed pages")
     for kind, calls in sorted(by_kind.items()):
-        per = _time(lambda calls=calls: (clear_memo_only(), [enrich(t, x) for t, x in calls]), 50) / len(calls)
+        per = _time(lambda calls=calls: (clear_memo(), [enrich(t, x) for t, x in calls]), 50) / len(calls)
         print(f"  enrich[{kind:16s}] {per * 1e6:8.1f} µs/call new text, warm name caches ({len(calls)} calls)")
     per_page = _time(lambda: [enrich(t, x) for page in pages for t, x in page], 50) / len(pages)
     cold_page = unique_page = float("inf")
@@ -63,7 +59,7 @@ def main() -> None:
             for t, x in page:
                 enrich(t, x)
         cold_page = min(cold_page, (time.perf_counter() - start) / len(pages))
-        clear_memo_only()  # new texts, but name/label/region caches warm (steady-state crawl)
+        clear_memo()  # new texts, but name/label/region caches warm (steady-state crawl)
         start = time.perf_counter()
         for page in pages:
             for t, x in page:

@@ -20,7 +20,7 @@ from pipelines.entities import policy as _policy
 from pipelines.entities.policy import extract_policy
 from pipelines.entities.ranking import extract_ranking
 
-__all__ = ["enrich", "clear_entity_caches"]
+__all__ = ["enrich", "clear_memo", "clear_entity_caches"]
 
 _MEMO_SIZE = 4096
 _memo: OrderedDict[tuple[str, str], dict] = OrderedDict()
@@ -51,13 +51,17 @@ def _compute(title: str, text: str) -> dict:
     }
 
 
-def enrich(title: str, text: str, published: date | None = None) -> dict:
+def enrich(title: str, text: str, published: date | None = None, *, memo: bool = True) -> dict:
     """Return `{"kind": "policy"|"hospital_ranking"|"other", "policy": dict|None, "ranking": dict|None}`.
 
     `published` is accepted for the contract but not used as a fallback for `year`: a year is
     reported only when the text states it (a 2025 publication date says nothing about the policy).
+    `memo=False` for texts that practically never recur (a page's own answer): they would only
+    pay for a copy and fill the memo with long keys.
     """
     key = (title or "", text or "")
+    if not memo:
+        return _compute(*key)
     result = _memo.get(key)
     if result is not None:
         _memo.move_to_end(key)
@@ -67,6 +71,11 @@ def enrich(title: str, text: str, published: date | None = None) -> dict:
     if len(_memo) > _MEMO_SIZE:
         _memo.popitem(last=False)
     return result
+
+
+def clear_memo() -> None:
+    """Forget memoized results only (benchmarks timing extraction of new texts with warm gazetteers)."""
+    _memo.clear()
 
 
 def clear_entity_caches() -> None:

@@ -71,10 +71,10 @@ def _looks_binary(text: str, control_free: bool = False) -> bool:
     return junk / len(head) > _NOT_TEXT_RATIO
 
 
-def _enrich(title: str, text: str, published: date | None, errors: list[str]) -> dict[str, Any]:
-    """Call the entities engineer's classifier/extractor; a failure there must not lose the page."""
+def _enrich(title: str, text: str, published: date | None, errors: list[str], *, memo: bool = True) -> dict[str, Any]:
+    """Classify and extract entities; a failure there must not lose the page."""
     try:
-        return enrich(title, text, published)
+        return enrich(title, text, published, memo=memo)
     except Exception as exc:  # noqa: BLE001 - recorded in `errors`, see module docstring
         code = f"enrich_failed:{type(exc).__name__}"
         if code not in errors:
@@ -161,7 +161,7 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
     answer = "\n".join(paragraphs)
 
     record = _empty_record(source, url, errors)
-    info = _enrich(title or "", answer, published, errors)
+    info = _enrich(title or "", answer, published, errors, memo=False)  # related items recur, answers do not
     record.update(
         title=title,
         answer=answer,

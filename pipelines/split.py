@@ -28,6 +28,7 @@ from pipelines.patterns.layout import (
     FOOTER_ANYWHERE,
     FOOTER_LINE,
     META_CATEGORY,
+    META_ISO_LINE,
     META_SEPARATORS,
     META_TIME,
     NOISE_LINE,
@@ -76,6 +77,18 @@ def match_meta(text: str) -> tuple[str | None, date] | None:
     """
     if len(text) > 40 or ("20" not in text and "19" not in text):
         return None
+    fast = META_ISO_LINE.fullmatch(text)
+    if fast is not None:
+        try:
+            return fast[1], date(int(fast[2]), int(fast[3]), int(fast[4]))
+        except ValueError:
+            return None
+    return match_meta_general(text)
+
+
+def match_meta_general(text: str) -> tuple[str | None, date] | None:
+    """`match_meta` without its fast path for `<category> YYYY-MM-DD` (kept apart so a test can
+    check that both agree)."""
     m = DATE_RE.search(text)
     if m is None:
         return None

@@ -7,7 +7,10 @@ from datetime import date
 import pytest
 
 from pipelines.decode import MAX_INPUT_BYTES, charset_from_content_type, decode_bytes
-from pipelines.split import match_meta, strip_preamble
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipelines.split import match_meta, match_meta_general, strip_preamble
 from pipelines.text import find_date, normalize_text, parse_date
 
 
@@ -76,6 +79,14 @@ def test_find_date_inside_text():
 )
 def test_related_meta_line(line, expected):
     assert match_meta(line) == expected
+
+
+@given(st.text(alphabet="健康新闻医保 |·:-,.。/0123456789年月日aZ", max_size=24),
+       st.integers(1890, 2110), st.integers(0, 13), st.integers(0, 32))
+def test_meta_fast_path_agrees_with_general_path(category, year, month, day):
+    for line in (f"{category} {year}-{month:02d}-{day:02d}", f"{category}{year}-{month:02d}-{day:02d}",
+                 f"{category} {year}-{month}-{day}", category):
+        assert match_meta(line) == match_meta_general(line), line
 
 
 def test_strip_preamble_keeps_answer_sentences():

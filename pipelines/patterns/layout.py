@@ -56,6 +56,9 @@ FOOTER_ANYWHERE = re.compile(r"ICP备|ICP证|公网安备")
 # short category label (no digits / sentence punctuation) and/or a time of day.
 META_CATEGORY = re.compile(r"^[^\d|·•:,.。,!?;]{1,16}$")
 META_SEPARATORS = " |·•/-:"
+# The most common meta line, `健康新闻 2025-05-16`: one fullmatch instead of the general search +
+# strip + category check (same result; anything else takes the general path in split.match_meta).
+META_ISO_LINE = re.compile(r"([^\d|·•:,.。,!?;\s/-]{1,16}) ((?:19|20)\d\d)-(\d\d)-(\d\d)")
 META_TIME = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?")
 # A short category label standing alone on the line before a date-only line.
 CATEGORY_ONLY = re.compile(r"^[^\d\s|·•:,.。,!?][^\d|·•:,.。,!?]{0,9}$")
