@@ -32,8 +32,10 @@ EXTRACTOR_VERSION = "parse-1.3"
 
 # Text inputs are capped like byte inputs (characters, not bytes; see pipelines.decode).
 MAX_INPUT_CHARS = MAX_INPUT_BYTES
-# An "answer" with this many `<category> <date>` teaser lines is a listing page, not an article.
+# An "answer" with this many `<category> <date>` teaser lines is a listing page, not an article;
+# so is a page with that many related items and at most a section heading (`最新文章`) above them.
 _LISTING_META_LINES = 3
+_LISTING_MAX_ANSWER_CHARS = 16
 # Share of control / replacement characters in the first 4 KB above which input is "not text".
 _NOT_TEXT_RATIO = 0.10
 
@@ -152,9 +154,12 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
     title = page.title()
     paragraphs = page.answer_paragraphs()
     published = page.published()
+    related = page.related()
     if not title:
         errors.append("no_title")
-    if not paragraphs:
+    if len(related) >= _LISTING_META_LINES and sum(map(len, paragraphs)) <= _LISTING_MAX_ANSWER_CHARS:
+        errors.append("listing_page")  # teasers right under the title (+ a section heading): not a Q&A
+    elif not paragraphs:
         errors.append("no_answer")
     elif sum(1 for p in paragraphs if match_meta(p)) >= _LISTING_META_LINES:
         errors.append("listing_page")  # a list of article teasers (home, listing, search), not a Q&A
@@ -168,7 +173,7 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
         answer_paragraphs=paragraphs,
         kind=info.get("kind") or "other",
         published=published,
-        related=[_related_record(item, url, errors) for item in page.related()],
+        related=[_related_record(item, url, errors) for item in related],
         ranking=info.get("ranking"),
         policy=info.get("policy"),
         content_sha1=hashlib.sha1(answer.encode("utf-8")).hexdigest() if answer else None,

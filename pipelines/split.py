@@ -44,6 +44,10 @@ from pipelines.text import DATE_RE, find_date, normalize_text, parse_date
 # How many blocks under the title may hold the page's own date line.
 _PUBLISHED_WINDOW = 3
 _PUBLISHED_MAX_LEN = 80
+# An unlabelled related list: this many consecutive (linked title, ..., meta line) groups, each
+# with at most this many blocks between the title and its meta line.
+_TEASER_RUN = 2
+_TEASER_MAX_LINES = 3
 # Section headings and nav noise are short; longer blocks skip those regexes entirely.
 _MARKER_MAX_LEN = 16
 _NOISE_MAX_LEN = 60
@@ -191,10 +195,45 @@ def split_blocks(blocks: list[Block], *, title_hints: list[str] | None = None) -
     out.answer_paragraphs, i, out.end_reason = collect_answer(
         blocks, i, title=out.title, skip_index=published_idx
     )
-    heading = next((k for k in range(i, n) if RELATED_HEADING.match(blocks[k].text)), -1)
-    if heading >= 0:
-        out.related = parse_related(blocks[heading + 1:])
+    start = related_start(blocks, i)
+    if start >= 0:
+        out.related = parse_related(blocks[start:])
     return out
+
+
+def related_start(blocks: list[Block], start: int = 0) -> int:
+    """Index of the first related item at or after `start`: right after a related heading, else
+    the first unlabelled teaser list (`starts_teaser_list`); -1 when there is none."""
+    n = len(blocks)
+    heading = next((k for k in range(start, n) if RELATED_HEADING.match(blocks[k].text)), -1)
+    if heading >= 0:
+        return heading + 1
+    return next((k for k in range(start, n) if starts_teaser_list(blocks, k)), -1)
+
+
+def starts_teaser_list(blocks: list[Block], i: int) -> bool:
+    """Does a list of related items WITHOUT a heading start at `blocks[i]`?
+
+    Evidence: `_TEASER_RUN` consecutive groups, each a short linked title followed within
+    `_TEASER_MAX_LINES` blocks by a `<category> <date>` meta line (or the date on the title line
+    itself). An answer paragraph with a link is not followed by such a rhythm, and neither is a
+    single "see also" link. Only called on linked blocks, so it costs nothing on plain answers.
+    """
+    n = len(blocks)
+    for _ in range(_TEASER_RUN):
+        if i >= n or not blocks[i].href or len(blocks[i].text) > _NOISE_MAX_LEN:
+            return False
+        one_line = TRAILING_DATE.match(blocks[i].text)
+        if one_line and _date_of(one_line):
+            i += 1
+            continue
+        for j in range(i + 1, min(i + 1 + _TEASER_MAX_LINES, n)):
+            if match_meta(blocks[j].text) is not None:
+                i = j + 1
+                break
+        else:
+            return False
+    return True
 
 
 def collect_answer(
@@ -202,7 +241,8 @@ def collect_answer(
 ) -> tuple[list[str], int, str]:
     """Answer paragraphs from `blocks[start:]` up to the first end marker.
 
-    Returns (paragraphs, index of the end-marker block or len(blocks), end reason). Chrome, noise
+    Returns (paragraphs, index of the end-marker block or len(blocks), end reason); an unlabelled
+    related list (`starts_teaser_list`) also ends the answer (reason `related_list`). Chrome, noise
     lines, a repeated title, the block at `skip_index` (the published line) and the leading
     source-preamble sentences are left out; a disclaimer glued to the end of a paragraph is cut off.
     """
@@ -211,6 +251,8 @@ def collect_answer(
     while i < n:
         b = blocks[i]
         text = b.text
+        if b.href and starts_teaser_list(blocks, i):
+            return answer, i, "related_list"  # related items without a heading
         marker = _end_marker(text)
         if marker:
             cut = _inline_disclaimer_cut(text) if marker == "disclaimer" else -1
@@ -298,5 +340,5 @@ def _make_item(group: list[Block], category: str | None, day: date | None) -> Re
     return RelatedRaw(title_block.text, snippet, category, day, title_block.href)
 
 
-__all__ = ["Block", "PageSplit", "RelatedRaw", "split_blocks", "collect_answer", "parse_related",
+__all__ = ["Block", "PageSplit", "RelatedRaw", "split_blocks", "collect_answer", "parse_related", "related_start",
            "match_meta", "strip_preamble", "parse_date"]

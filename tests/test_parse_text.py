@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from pipelines.decode import MAX_INPUT_BYTES, charset_from_content_type, decode_bytes
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipelines.decode import MAX_INPUT_BYTES, charset_from_content_type, decode_bytes
 from pipelines.split import match_meta, match_meta_general, strip_preamble
 from pipelines.text import find_date, normalize_text, parse_date
 
