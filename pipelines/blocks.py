@@ -60,7 +60,8 @@ class Block:
 
     `chrome`: inside nav/header/footer/aside or a container whose class/id says so; such blocks
     are never part of the answer but may still hold the related list. `href`: the link of the
-    first anchor that contributed text (the related-item title link). `marker`: kept apart from
+    first anchor that contributed text (the related-item title link), even after leading
+    unlinked text such as a date. `marker`: kept apart from
     the text so the answer can show `1. 医保码` like the text dump does while related-list titles
     (also `<li>`s) stay clean.
     """
@@ -281,6 +282,8 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                 has_text = True
                 href = hrefs[-1] if hrefs else None
                 marker, pending_marker = pending_marker, None
+            elif href is None and hrefs and not text.isspace():
+                href = hrefs[-1]  # `<span>2025-05-16</span> <a>标题</a>`: the block's link comes second
             buf.append(text)
     if buf and has_text:
         raw.append("".join(buf))

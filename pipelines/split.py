@@ -29,6 +29,8 @@ from pipelines.patterns.layout import (
     FOOTER_LINE,
     META_CATEGORY,
     META_ISO_LINE,
+    META_LABEL_LEAD,
+    META_LABEL_TAIL,
     META_SEPARATORS,
     META_TIME,
     NOISE_LINE,
@@ -39,7 +41,7 @@ from pipelines.patterns.layout import (
     SENTENCE_END,
     TRAILING_DATE,
 )
-from pipelines.text import DATE_RE, find_date, normalize_text, parse_date
+from pipelines.text import DATE_RE, EN_DATE_RE, date_of_match, find_date, normalize_text, parse_date
 
 # How many blocks under the title may hold the page's own date line.
 _PUBLISHED_WINDOW = 3
@@ -49,7 +51,7 @@ _PUBLISHED_MAX_LEN = 80
 _TEASER_RUN = 2
 _TEASER_MAX_LINES = 3
 # Section headings and nav noise are short; longer blocks skip those regexes entirely.
-_MARKER_MAX_LEN = 16
+_MARKER_MAX_LEN = 24
 _NOISE_MAX_LEN = 60
 
 
@@ -93,21 +95,24 @@ def match_meta(text: str) -> tuple[str | None, date] | None:
 def match_meta_general(text: str) -> tuple[str | None, date] | None:
     """`match_meta` without its fast path for `<category> YYYY-MM-DD` (kept apart so a test can
     check that both agree)."""
-    m = DATE_RE.search(text)
+    m = DATE_RE.search(text) or (EN_DATE_RE.search(text) if text.isascii() else None)
     if m is None:
         return None
-    before = text[: m.start()].strip(META_SEPARATORS)
-    after = META_TIME.sub("", text[m.end():], count=1).strip(META_SEPARATORS)
+    before = _meta_part(text[: m.start()])
+    after = _meta_part(META_TIME.sub("", text[m.end():], count=1))
     if before and after:
         return None
     category = before or after
     if category and not META_CATEGORY.match(category):
         return None
-    try:
-        day = date(int(m["y"]), int(m["m"]), int(m["d"]))
-    except ValueError:
-        return None
-    return category or None, day
+    day = date_of_match(m)
+    return (category or None, day) if day else None
+
+
+def _meta_part(text: str) -> str:
+    """A meta line's text beside its date without separators and field labels (`来源:`, `时间:`)."""
+    text = text.strip(META_SEPARATORS)
+    return META_LABEL_LEAD.sub("", META_LABEL_TAIL.sub("", text)).strip(META_SEPARATORS) if text else text
 
 
 def is_noise(text: str) -> bool:
@@ -328,10 +333,7 @@ def parse_related(blocks: list[Block]) -> list[RelatedRaw]:
 
 
 def _date_of(m) -> date | None:
-    try:
-        return date(int(m["y"]), int(m["m"]), int(m["d"]))
-    except ValueError:
-        return None
+    return date_of_match(m)
 
 
 def _make_item(group: list[Block], category: str | None, day: date | None) -> RelatedRaw:

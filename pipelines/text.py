@@ -28,7 +28,7 @@ import re
 import unicodedata
 from datetime import date
 
-__all__ = ["normalize_text", "parse_date", "find_date", "DATE_PATTERN", "DATE_RE"]
+__all__ = ["normalize_text", "parse_date", "find_date", "date_of_match", "DATE_PATTERN", "DATE_RE", "EN_DATE_RE"]
 
 _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
@@ -80,6 +80,18 @@ def parse_date(s: str | None) -> date | None:
     return _make_date(m["y"], m["m"], m["d"]) if m else None
 
 
+def date_of_match(m: re.Match) -> date | None:
+    """The date of a match of a pattern built from DATE_PATTERN and/or EN_DATE_PATTERN (their
+    group names do not clash), or None when it is not a real date."""
+    groups = m.groupdict()
+    if groups.get("y"):
+        return _make_date(m["y"], m["m"], m["d"])
+    month = _MONTHS.get((groups.get("mon") or groups.get("mon2") or "").lower())
+    if not month:
+        return None
+    return _make_date(groups.get("year") or groups.get("year2"), str(month), groups.get("day") or groups.get("day2"))
+
+
 def find_date(s: str | None) -> date | None:
     """Return the first valid date found anywhere inside `s` (e.g. `发布时间:2025-05-16 10:00`,
     `Published March 1, 2025`); numeric forms are tried before English month names."""
@@ -92,9 +104,7 @@ def find_date(s: str | None) -> date | None:
         if found:
             return found
     for m in EN_DATE_RE.finditer(s):
-        month = _MONTHS.get((m["mon"] or m["mon2"] or "").lower())
-        if month:
-            found = _make_date(m["year"] or m["year2"], str(month), m["day"] or m["day2"])
-            if found:
-                return found
+        found = date_of_match(m)
+        if found:
+            return found
     return None

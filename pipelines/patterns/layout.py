@@ -13,7 +13,11 @@ import re
 from pipelines.text import DATE_PATTERN, EN_DATE_PATTERN
 
 # Heading that opens the related-items list.
-RELATED_HEADING = re.compile(r"^(?:相关推荐|相关文章|相关阅读|相关问题|推荐阅读|延伸阅读|猜你喜欢|热门推荐|为你推荐)\s*:?$")
+RELATED_HEADING = re.compile(
+    r"^(?:相关推荐|相关文章|相关阅读|相关问题|推荐阅读|延伸阅读|猜你喜欢|热门推荐|为你推荐"
+    r"|(?i:related(?: articles| posts| questions| reading| stories| topics)?|you (?:may|might) also like"
+    r"|recommended(?: reading| for you| articles)?|see also|read next))\s*:?$"
+)
 
 # "People also search" block; everything from it to the related heading is boilerplate.
 ALSO_SEARCHED = re.compile(r"^(?:大家都在搜|大家还在搜|相关搜索|热门搜索)\s*:?")
@@ -44,8 +48,11 @@ NOISE_LINE = re.compile(
 )
 # Breadcrumb trail (`首页 > 医保问答 > …`, `当前位置:首页 » 问答`): navigation, never a title.
 BREADCRUMB = re.compile(r"^(?:当前位置|您的位置|位置)?\s*:?\s*(?:首页|主页|网站首页|Home)\s*(?:[>»›/]|&gt;)", re.I)
-# A related item on ONE line: linked title directly followed by its date (`<a>标题</a><span>2025-05-16</span>`).
-TRAILING_DATE = re.compile(r"^(?P<title>.+?)\s*[|·•(\[]?\s*" + DATE_PATTERN + r"\s*[)\]]?$")
+# A related item on ONE line: linked title directly followed by its date (`<a>标题</a><span>2025-05-16</span>`,
+# `<a>Title</a> May 16, 2025`); read the date with `pipelines.text.date_of_match`.
+TRAILING_DATE = re.compile(
+    r"^(?P<title>.+?)\s*[|·•(\[]?\s*(?:" + DATE_PATTERN + "|" + EN_DATE_PATTERN + r")\s*[)\]]?$"
+)
 # Footer lines (copyright, ICP licence, contact) - end of the content area.
 FOOTER_LINE = re.compile(r"^(?:copyright|©|\(c\)|版权所有|all rights reserved|关于我们|联系我们|网站地图)", re.I)
 # Licence numbers may sit anywhere in a footer line (`京ICP备12345号 京公网安备…`).
@@ -60,6 +67,9 @@ META_SEPARATORS = " |·•/-:"
 # strip + category check (same result; anything else takes the general path in split.match_meta).
 META_ISO_LINE = re.compile(r"([^\d|·•:,.。,!?;\s/-]{1,16}) ((?:19|20)\d\d)-(\d\d)-(\d\d)")
 META_TIME = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?")
+# Field labels around a meta line's parts: `来源:健康新闻 | 时间:2025-05-16`, `Source: X · Date: …`.
+META_LABEL_LEAD = re.compile(r"^(?:来源|分类|栏目|频道|出处|标签|source|category)\s*:\s*", re.I)
+META_LABEL_TAIL = re.compile(r"\s*(?:(?:发布|更新)?(?:时间|日期)|published|updated|posted|date)\s*:?$", re.I)
 # A short category label standing alone on the line before a date-only line.
 CATEGORY_ONLY = re.compile(r"^[^\d\s|·•:,.。,!?][^\d|·•:,.。,!?]{0,9}$")
 
