@@ -92,6 +92,16 @@ def test_figures_units_and_numbers():
     assert extract_figures("2025年5月16日起一次性补缴") == []
 
 
+def test_english_figures_units_and_labels():
+    figs = extract_figures("Employees pay 2% of their salary and employers about 8%. Residents pay a flat "
+                           "annual premium of 400 yuan in 2025; registration within 30 days, refunds in 3-5 working days.")
+    assert [(f["label"], f["value"], f["unit"]) for f in figs] == [
+        ("Employees pay", 2.0, "%"), ("employers", 8.0, "%"), ("flat annual premium", 400.0, "元"),
+        ("registration", 30.0, "天"), ("refunds", 3.0, "工作日"), ("refunds", 5.0, "工作日")]
+    # symbols between two figures are not an English label: the result borrows the previous label
+    assert [f["label"] for f in extract_figures("基数8400元 × 16% = 1344元")][-1] != "="
+
+
 def test_english_seed_is_policy(texts):
     title = next(t for (s, t) in texts if s == "003")
     result = enrich(title, texts[("003", title)])

@@ -79,10 +79,29 @@ def _strip_lead(label: str) -> str:
     return label[m.end():] if m else label
 
 
+_HAS_LETTER = re.compile(r"[A-Za-z]")
+_EN_CLAUSE_SPLIT = re.compile(r"[,;:()!?]|\.(?:\s|$)|\b(?:and|or|while|but)\b", re.I)
+
+
+def _clean_label_en(raw: str) -> str:
+    """English label: the last clause's last words without stopwords at either end
+    ("Employees pay" from "Employees pay 2%"; nothing from "within 30 days")."""
+    words = _EN_CLAUSE_SPLIT.split(raw)[-1].split()
+    while words and words[-1].lower() in P.EN_LABEL_STOPWORDS:
+        words.pop()
+    words = words[-P.EN_LABEL_MAX_WORDS:]
+    while words and words[0].lower() in P.EN_LABEL_STOPWORDS:
+        words.pop(0)
+    label = " ".join(words)
+    return label if _HAS_LETTER.search(label) else ""
+
+
 @lru_cache(maxsize=16384)
 def _clean_label(raw: str) -> str:
     """Label from the text before a number: last clause, fillers and years dropped, place name
     dropped, tail kept if too long (cached: snippets recur across pages)."""
+    if raw.isascii() and _HAS_LETTER.search(raw):
+        return _clean_label_en(raw)
     pieces = [p for p in P.LABEL_SPLIT.split(raw) if p and p.strip()]
     if not pieces:
         return ""

@@ -194,7 +194,10 @@ CONDITION_LEAD = re.compile(r"^(?:地区|市|省)?(?:的)?(?:治疗|诊治|医�
 CN_NUM_CHARS = "零〇一二两三四五六七八九十百千万亿"
 # The lookahead on the unit's first character rejects "number not followed by a unit" (most
 # numbers: phone numbers, ids) before trying ~25 alternatives one by one.
-_UNITS = (r"\s*(?=[\\%元块个工年天日周岁小分位次倍项档人家])(?P<unit>\\?%|元|块钱|块|个月|个工作日|工作日|年(?!\d{1,2}月)|天|日(?!\d)|周岁|岁|小时|分钟|位|个科室|个|次|倍|项|档|人|家|周)"
+# English units (`30 days`, `400 yuan`, `8 percent`) come after the Chinese ones and need a word
+# boundary; UNIT_CANON maps them to the same units.
+_UNITS = (r"\s*(?=[\\%元块个工年天日周岁小分位次倍项档人家dmywRCpP])(?P<unit>\\?%|元|块钱|块|个月|个工作日|工作日|年(?!\d{1,2}月)|天|日(?!\d)|周岁|岁|小时|分钟|位|个科室|个|次|倍|项|档|人|家|周"
+          r"|(?:working days?|days?|months?|years?|yuan|RMB|CNY|percent|per cent)\b)"
           r"(?!性|级|甲|乙|大|险|线|卡)")
 _ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
 # The same, written so that a match starts with ONE `\d`: `re` then skips to digit positions in C
@@ -215,7 +218,17 @@ CN_FIGURE = re.compile(
     rf"(?P<unit>{'|'.join(sorted(CN_FIGURE_UNITS, key=len, reverse=True))})(?!性|级|甲|乙|大|险|线|卡)"
 )
 CN_FIGURE_HINTS = tuple(c + u for c in CN_NUM_CHARS for u in CN_FIGURE_UNITS)
-UNIT_CANON = {"\\%": "%", "块钱": "元", "块": "元", "个工作日": "工作日", "周岁": "岁", "个科室": "个"}
+UNIT_CANON = {"\\%": "%", "块钱": "元", "块": "元", "个工作日": "工作日", "周岁": "岁", "个科室": "个",
+              "day": "天", "days": "天", "working day": "工作日", "working days": "工作日", "month": "个月",
+              "months": "个月", "year": "年", "years": "年", "yuan": "元", "RMB": "元", "CNY": "元",
+              "percent": "%", "per cent": "%"}
+# English figure labels: the words before the number in its clause, minus these at either end.
+EN_LABEL_STOPWORDS = frozenset(
+    "a an the of to in on at by for from with within about around approximately roughly nearly up is are "
+    "was be been will shall should must can may and or is it its their his her your our this that these "
+    "those than more less least most over under only just each every per".split()
+)
+EN_LABEL_MAX_WORDS = 4
 # Filler words trimmed from the right of a figure label.
 # Filler words trimmed from the right of a figure label (stripped with endswith, not a `$` regex:
 # an end-anchored alternation is tried at every position and is slow in `re`).
