@@ -28,7 +28,7 @@ from pipelines.layouts import Document, page_for
 from pipelines.split import RelatedRaw, match_meta
 
 # Bump whenever the output for the same input can change (the ETL keys its parse cache on it).
-EXTRACTOR_VERSION = "parse-1.3"
+EXTRACTOR_VERSION = "parse-1.4"
 
 # Text inputs are capped like byte inputs (characters, not bytes; see pipelines.decode).
 MAX_INPUT_CHARS = MAX_INPUT_BYTES
