@@ -47,36 +47,40 @@ TARGET_VS_TRAFILATURA = 15.0
 TARGET_VS_LXML = 4.0
 
 
-def render_pages(count: int) -> list[tuple[bytes, str]]:
-    """(body, content type) of `count` distinct article pages with status 200."""
+SITE_URL = "http://127.0.0.1:8765"
+
+
+def render_pages(count: int) -> list[tuple[bytes, str, str]]:
+    """(body, content type, URL) of `count` distinct article pages with status 200 (the URL is
+    passed to the parser as the crawl and the ETL do: related links are made absolute)."""
     site = SampleSite(extra_articles=max(0, count))
     pages = []
     for path in site.catalog.article_paths:
         status, headers, body = site.respond(path)
         if status == 200:
-            pages.append((body, headers.get("Content-Type", "text/html")))
+            pages.append((body, headers.get("Content-Type", "text/html"), SITE_URL + path))
         if len(pages) == count:
             break
     return pages
 
 
-def structure_only(body: bytes, content_type: str) -> None:
+def structure_only(body: bytes, content_type: str, url: str) -> None:
     text, codec, errors = decode_bytes(body, content_type)
     utf8 = body if codec == "utf-8" and not errors and not count_control_bytes(body) else None
     root = parse_html(text, errors, utf8) if looks_like_html(text) else None
-    page = page_for(Document(text=text, root=root, errors=errors))
+    page = page_for(Document(text=text, url=url, root=root, errors=errors))
     page.title(), page.answer_paragraphs(), page.published(), page.related()
 
 
-def rate(slices: list[list[tuple[bytes, str]]], fn: Callable[[bytes, str], object]) -> float:
+def rate(slices: list[list[tuple[bytes, str, str]]], fn: Callable[[bytes, str, str], object]) -> float:
     """Best pages per second of `fn` over the rounds, one distinct slice each (GC paused while timing)."""
     results = []
     for pages in slices:
         gc.collect()
         gc.disable()
         start = time.perf_counter()
-        for body, content_type in pages:
-            fn(body, content_type)
+        for body, content_type, url in pages:
+            fn(body, content_type, url)
         elapsed = time.perf_counter() - start
         gc.enable()
         results.append(len(pages) / elapsed)
@@ -90,32 +94,32 @@ def seed_report(with_trafilatura: bool, repeats: int = 20) -> None:
     from pipelines.extract import clear_memo
 
     site = SampleSite()
-    bodies = [site.respond(f"/article/{i}.html")[2] for i in range(1, 6)]
-    bodies = [b for b in bodies if b]
+    pages = [(site.respond(path)[2], SITE_URL + path) for path in (f"/article/{i}.html" for i in range(1, 6))]
+    bodies = [body for body, _ in pages]
 
-    def per_page(fn: Callable[[bytes], object], rounds: int) -> float:
+    def per_page(fn: Callable[[bytes, str], object], rounds: int) -> float:
         best = float("inf")
         for _ in range(rounds):
             gc.collect()
             gc.disable()
             spent = 0.0
-            for body in bodies:
+            for body, url in pages:
                 clear_memo()
                 start = time.perf_counter()
-                fn(body)
+                fn(body, url)
                 spent += time.perf_counter() - start
             gc.enable()
             best = min(best, spent / len(bodies))
         return best
 
-    ours = per_page(parse_page, repeats)
-    bare = per_page(lxml.html.fromstring, repeats)
+    ours = per_page(lambda b, url: parse_page(b, url=url), repeats)
+    bare = per_page(lambda b, url: lxml.html.fromstring(b), repeats)
     line = (f"seed pages ({len(bodies)}, median {statistics.median(map(len, bodies)) / 1024:.1f} KiB), "
             f"all texts new: parse_page {ours * 1e3:.2f} ms = {ours / bare:.1f}x lxml ({bare * 1e3:.2f} ms)")
     if with_trafilatura:
         import trafilatura
 
-        traf = per_page(lambda b: trafilatura.extract(b.decode("utf-8", "replace")), 2)
+        traf = per_page(lambda b, url: trafilatura.extract(b.decode("utf-8", "replace")), 2)
         line += f", trafilatura {traf * 1e3:.1f} ms = {traf / ours:.1f}x ours"
     print(line)
 
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
     total = args.warmup + 2 * args.rounds * args.pages  # full parse and structure-only see fresh pages
     pages = render_pages(total)
-    sizes = [len(body) for body, _ in pages]
+    sizes = [len(body) for body, _, _ in pages]
     print(f"{len(pages)} distinct sample-site article pages, median {statistics.median(sizes) / 1024:.1f} KiB; "
           f"warm-up {args.warmup}, {args.rounds} rounds x {args.pages} fresh pages")
     warmup, timed = pages[: args.warmup], pages[args.warmup:]
@@ -139,11 +143,11 @@ def main(argv: list[str] | None = None) -> int:
                         for i in range(args.rounds)]
 
     # sanity: the thing we time actually extracts something
-    assert all(parse_page(body, content_type=ct)["title"] for body, ct in warmup)
+    assert all(parse_page(body, content_type=ct, url=url)["title"] for body, ct, url in warmup)
 
-    ours = rate(full_slices, lambda b, ct: parse_page(b, content_type=ct))
+    ours = rate(full_slices, lambda b, ct, url: parse_page(b, content_type=ct, url=url))
     structure = rate(structure_slices, structure_only)
-    bare = rate(full_slices, lambda b, ct: lxml.html.fromstring(b))
+    bare = rate(full_slices, lambda b, ct, url: lxml.html.fromstring(b))
     try:
         import trafilatura
     except ImportError as exc:  # trafilatura >= 2 needs lxml_html_clean with lxml >= 5.2
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         traf = None
     else:
         sample = full_slices[0][: max(20, args.pages // 5)]  # it is slow; a subset gives a stable rate
-        traf = rate([sample], lambda b, ct: trafilatura.extract(b.decode("utf-8", "replace")))
+        traf = rate([sample], lambda b, ct, url: trafilatura.extract(b.decode("utf-8", "replace")))
 
     print(f"parse_page (full, incl. entities)  {ours:9.0f} pages/s   ({1e3 / ours:.2f} ms/page)")
     print(f"structure only (no entities)       {structure:9.0f} pages/s   ({1e3 / structure:.2f} ms/page)")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from pipelines.blocks import count_control_bytes, looks_like_html, parse_html
 from pipelines.decode import MAX_INPUT_BYTES, decode_bytes
@@ -84,10 +84,31 @@ def _enrich(title: str, text: str, published: date | None, errors: list[str], *,
         return {"kind": "other", "policy": None, "ranking": None}
 
 
-def _related_record(item: RelatedRaw, url: str | None, errors: list[str]) -> dict[str, Any]:
+def _origin(url: str | None) -> str | None:
+    """`scheme://host[:port]` of a page URL (None when it has none)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _absolute(href: str, url: str, origin: str | None) -> str:
+    """`urljoin(url, href)`, with the two common cases done without it (urljoin costs ~7 us, and
+    a page has up to ~20 related links): absolute http(s) links and root-relative paths without
+    dot segments, query or fragment."""
+    if "?" in href or "#" in href:
+        return urljoin(url, href)  # urljoin drops an empty query/fragment; keep its exact rules
+    if href.startswith(("http://", "https://")):
+        return href
+    if origin and href.startswith("/") and not href.startswith("//") and "/." not in href:
+        return origin + href
+    return urljoin(url, href)
+
+
+def _related_record(item: RelatedRaw, url: str | None, origin: str | None, errors: list[str]) -> dict[str, Any]:
     href = item.href
     if href and url:
-        href = urljoin(url, href)
+        href = _absolute(href, url, origin)
     rec: dict[str, Any] = {
         "title": item.title,
         "snippet": item.snippet,
@@ -166,6 +187,7 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
     answer = "\n".join(paragraphs)
 
     record = _empty_record(source, url, errors)
+    origin = _origin(url) if related else None
     info = _enrich(title or "", answer, published, errors, memo=False)  # related items recur, answers do not
     record.update(
         title=title,
@@ -173,7 +195,7 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
         answer_paragraphs=paragraphs,
         kind=info.get("kind") or "other",
         published=published,
-        related=[_related_record(item, url, errors) for item in related],
+        related=[_related_record(item, url, origin, errors) for item in related],
         ranking=info.get("ranking"),
         policy=info.get("policy"),
         content_sha1=hashlib.sha1(answer.encode("utf-8")).hexdigest() if answer else None,

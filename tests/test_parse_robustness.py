@@ -193,3 +193,14 @@ def test_arbitrary_input_never_raises(content):
 def test_tag_soup_never_raises(parts):
     record = parse_page("".join(parts))
     assert not any(e.startswith("parser_error") for e in record["errors"]), record["errors"]
+
+
+@given(st.text(alphabet="/.?#=&abc:%@-_ 1", max_size=20),
+       st.sampled_from(["http://x.org/a/b.html", "https://X.org:8443/a/?q=1", "http://127.0.0.1:8765/article/1.html"]))
+def test_related_link_fast_path_equals_urljoin(href, base):
+    from urllib.parse import urljoin
+
+    from pipelines.parse import _absolute, _origin
+
+    for candidate in (href, "/" + href, "http://o.org/" + href):
+        assert _absolute(candidate, base, _origin(base)) == urljoin(base, candidate)
