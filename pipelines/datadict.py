@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipelines.schemas import DATASETS, PRIMARY_KEYS, SCHEMA_VERSION, schema_fingerprint
+from pipelines.schemas import DATASETS, PARSE_RECORD, PRIMARY_KEYS, SCHEMA_VERSION, schema_fingerprint
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "datasets.md"
 
@@ -33,9 +33,18 @@ duckdb.sql("SELECT province, count(*) FROM 'data/clean/hospital_rankings.parquet
 input files). Types: `dictionary<int32, string>` = category (pandas `category`), `date32` = ISO
 date, `timestamp[us, tz=UTC]` = instant in UTC, `list<struct<…>>` = nested records.
 
-Parser record (`healthnews parse`, `pipelines.parse.parse_page`) keys: `source, url, title,
-answer, answer_paragraphs, kind, published, related, ranking, policy, errors, extractor_version`;
-`pipelines/records.py` maps one record to the rows below.
+The parser's record (`healthnews parse`, one JSON object per page) is documented at the end;
+`pipelines/records.py` maps one record to the dataset rows.
+"""
+
+PARSE_HEADER = """
+## Parser record (`healthnews parse`)
+
+`healthnews parse PATH_OR_URL…` prints one JSON object per page (`pipelines.parse.parse_page`
+returns the same dict; dates are ISO strings in JSON). One table per object: the page, a related
+item, the `policy` and `ranking` objects (present on the page and on each related item when its
+`kind` says so; a related item of another kind has no such key) and a ranked hospital. `tests/test_parse_pages.py` checks every parsed test page against
+this declaration (`pipelines.schemas.PARSE_RECORD`).
 """
 
 
@@ -61,7 +70,33 @@ def render() -> str:
             fm = field.metadata or {}
             parts.append(f"| `{field.name}` | `{_cell(_type_name(field.type))}` | {'yes' if field.nullable else 'no'} "
                          f"| {_cell(fm.get(b'description', b'').decode())} | {_cell(fm.get(b'example', b'').decode())} |")
+    parts.append(PARSE_HEADER)
+    record = pa.struct(list(PARSE_RECORD))
+    related = record.field("related").type.value_type
+    ranking = record.field("ranking").type
+    objects = [("page", record), ("`related[]` item", related), ("`policy` object", record.field("policy").type),
+               ("`ranking` object", ranking), ("`ranking.hospitals[]` item", ranking.field("hospitals").type.value_type)]
+    for title, struct in objects:
+        parts.append(f"\n{title}:\n\n| key | type | null | meaning | example |\n|---|---|---|---|---|")
+        for i in range(struct.num_fields):
+            field = struct.field(i)
+            fm = field.metadata or {}
+            parts.append(f"| `{field.name}` | `{_cell(_short_type(field.type))}` | {'yes' if field.nullable else 'no'} "
+                         f"| {_cell(fm.get(b'description', b'').decode())} | {_cell(fm.get(b'example', b'').decode())} |")
     return "\n".join(parts) + "\n"
+
+
+def _short_type(t: pa.DataType) -> str:
+    """Type name for the parser tables: nested objects are described in their own table, so a
+    struct shows its keys only when they are plain (figures, doctors)."""
+    if pa.types.is_list(t):
+        return f"list<{_short_type(t.value_type)}>"
+    if pa.types.is_struct(t):
+        fields = [t.field(i) for i in range(t.num_fields)]
+        if all(not (pa.types.is_struct(f.type) or pa.types.is_list(f.type)) for f in fields):
+            return "{" + ", ".join(f"{f.name}: {_type_name(f.type)}" for f in fields) + "}"
+        return "object"
+    return _type_name(t)
 
 
 def main(argv: list[str] | None = None) -> int:

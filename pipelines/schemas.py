@@ -199,3 +199,59 @@ def schema_fingerprint(schema: pa.Schema) -> str:
 
 def empty_table(name: str) -> pa.Table:
     return DATASETS[name].empty_table()
+
+
+# --- the parser's record (`healthnews parse`, `pipelines.parse.parse_page`): not a dataset, but a
+# contract too; the data dictionary documents it from here and a test checks records against it.
+_POLICY_OBJECT = pa.struct([
+    _f("region", pa.string(), "Region as written in the title or text.", "江西萍乡"),
+    _f("province", pa.string(), "Province (official name) from the gazetteer.", "江西省"),
+    _f("city", pa.string(), "City (official name) from the gazetteer.", "萍乡市"),
+    _f("adcode", pa.string(), "Administrative division code of the most specific level resolved.", "360300"),
+    _f("year", pa.int32(), "Year the text states (2025年), not the publication year.", "2025"),
+    _f("topic", pa.string(), "Controlled vocabulary, docs/notes/entities.md (缴费基数, 补缴, 断缴/停缴, 异地就医, 报销, 退休待遇, 医保卡, 医保码/电子凭证, 密码, 激活, … 其他).", "缴费基数", False),
+    _f("insurance", pa.list_(pa.string()), "Insurance schemes named, in order of first mention.", '["养老保险", "医疗保险"]', False),
+    _f("figures", pa.list_(FIGURE), "Every stated quantity: label, value (万/千/Chinese numerals converted), unit (% 元 年 个月 天 工作日 岁 位 个 次 …).", '[{"label": "养老保险 个人缴纳比例", "value": 8.0, "unit": "%"}]', False),
+])
+_HOSPITAL_OBJECT = pa.struct([
+    _f("rank", pa.int32(), "Order of first mention (1-based); a hospital mentioned twice appears once.", "1", False),
+    _f("name", pa.string(), "Hospital name as canonicalized (NFKC, no spaces/punctuation around).", "福建省南平市第一医院", False),
+    _f("grade", pa.string(), "Grade normalized: 三级甲等, 二级乙等, 三级 ….", "三级甲等"),
+    _f("address", pa.string(), "Address when stated (地址: / 位于).", "南平市延平区中山路317号"),
+    _f("doctors", pa.list_(DOCTOR), "Doctors named near the hospital: name, title (主任医师 …), specialty.", '[{"name": "张友胜", "title": null, "specialty": "视网膜脱离"}]'),
+    _f("departments", pa.int32(), "Number of departments when stated (91个科室).", "91"),
+    _f("doctor_count", pa.int32(), "Number of doctors when stated (752位医生).", "752"),
+    _f("score", pa.float64(), "Score when stated (综合评分).", "60"),
+])
+_RANKING_OBJECT = pa.struct([
+    _f("province", pa.string(), "Province of the ranking.", "福建省"),
+    _f("city", pa.string(), "City of the ranking.", "南平市"),
+    _f("condition", pa.string(), "Disease or symptom asked about (title minus region, year and question words).", "脉络膜裂伤"),
+    _f("year", pa.int32(), "Year stated in the title.", "2025"),
+    _f("hospitals", pa.list_(_HOSPITAL_OBJECT), "Ranked hospitals in order.", "[{…}]", False),
+])
+_RELATED_OBJECT = pa.struct([
+    _f("title", pa.string(), "Item title.", "江西萍乡社保基数8400每月交多少", False),
+    _f("snippet", pa.string(), "Snippet text (may be empty).", "根据2025年萍乡社保缴费标准…", False),
+    _f("category", pa.string(), "Label beside the date (健康新闻) or null.", "健康新闻"),
+    _f("date", pa.date32(), "Date shown with the item (YYYY-MM-DD) or null.", "2025-05-16"),
+    _f("url", pa.string(), "Absolute link of the item (made absolute against the page URL) or null.", "http://127.0.0.1:8765/article/7.html"),
+    _f("kind", pa.string(), "policy | hospital_ranking | other, for the item.", "policy", False),
+    _f("policy", _POLICY_OBJECT, "Policy object of the item (only when kind = policy).", "{…}"),
+    _f("ranking", _RANKING_OBJECT, "Ranking object of the item (only when kind = hospital_ranking).", "{…}"),
+])
+PARSE_RECORD = pa.schema([
+    _f("source", pa.string(), "What was parsed: the CLI's file path or URL; the raw file in the ETL; null in the crawl.", "seeds/000.txt"),
+    _f("url", pa.string(), "Page URL or null.", "http://127.0.0.1:8765/article/1.html"),
+    _f("title", pa.string(), "Question title (null when none was found: error no_title).", "江西萍乡社保基数8400每月交多少"),
+    _f("answer", pa.string(), "Main answer, paragraphs joined by \\n; preamble, disclaimer, 大家都在搜 and nav/footer removed.", "养老保险…", False),
+    _f("answer_paragraphs", pa.list_(pa.string()), "The answer's paragraphs.", '["养老保险 : 个人缴纳比例:8%", "…"]', False),
+    _f("kind", pa.string(), "policy | hospital_ranking | other.", "policy", False),
+    _f("published", pa.date32(), "The page's own date or null.", "2025-05-16"),
+    _f("related", pa.list_(_RELATED_OBJECT), "相关推荐 items in page order.", "[{…}]", False),
+    _f("ranking", _RANKING_OBJECT, "Ranking object (only when kind = hospital_ranking).", "{…}"),
+    _f("policy", _POLICY_OBJECT, "Policy object (only when kind = policy).", "{…}"),
+    _f("errors", pa.list_(pa.string()), "Error / warning codes (pipelines.parse docstring): no_title, listing_page, charset_guessed:gb18030 ….", '["charset_mismatch:gbk"]', False),
+    _f("extractor_version", pa.string(), "Parser version; the ETL re-parses raw files when it changes.", "parse-1.4", False),
+    _f("content_sha1", pa.string(), "sha1 of the answer text (null when empty).", "5f1d…"),
+], metadata={"description": "One JSON object per parsed page."})

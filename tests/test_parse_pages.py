@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from healthnews.sample_site import SampleSite
 from pipelines.blocks import parse_html
 from pipelines.layouts import Document, GenericHtmlPage, SampleSiteArticlePage, TextDumpPage, page_for
 from pipelines.parse import EXTRACTOR_VERSION, parse_page
+from pipelines.schemas import PARSE_RECORD
 from pipelines.text import normalize_text
 
 RECORD_KEYS = {"source", "url", "title", "answer", "answer_paragraphs", "kind", "published", "related",
                "ranking", "policy", "errors", "extractor_version", "content_sha1"}
 RELATED_KEYS = {"title", "snippet", "category", "date", "url", "kind"}
+FIXTURE_PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 BOILERPLATE = re.compile(r"本信息整理自|提示:本内容|不能代替面诊|大家都在搜|^相关推荐$|^首页|顶部$|健康新闻 \d{4}")
 
 
@@ -39,6 +43,49 @@ def test_record_shape_and_json(seed_records):
             assert ("ranking" in item) == (item["kind"] == "hospital_ranking")
             assert ("policy" in item) == (item["kind"] == "policy")
         json.dumps(record, ensure_ascii=False, default=lambda v: v.isoformat())
+
+
+_PY_TYPES = {pa.types.is_string: str, pa.types.is_int32: int, pa.types.is_float64: (int, float),
+             pa.types.is_date32: date}
+
+
+def _conforms(value, type_: pa.DataType, path: str) -> list[str]:
+    """Problems of `value` against the declared Arrow type: unknown or missing keys, wrong types."""
+    if value is None:
+        return []
+    if pa.types.is_struct(type_):
+        if not isinstance(value, dict):
+            return [f"{path}: {type(value).__name__} is not an object"]
+        names = {type_.field(i).name for i in range(type_.num_fields)}
+        problems = [f"{path}.{k}: not declared" for k in set(value) - names]
+        for i in range(type_.num_fields):
+            field = type_.field(i)
+            if not field.nullable and value.get(field.name) is None:
+                problems.append(f"{path}.{field.name}: missing or null")
+            problems += _conforms(value.get(field.name), field.type, f"{path}.{field.name}")
+        return problems
+    if pa.types.is_list(type_):
+        if not isinstance(value, list):
+            return [f"{path}: {type(value).__name__} is not a list"]
+        return [p for i, v in enumerate(value) for p in _conforms(v, type_.value_type, f"{path}[{i}]")]
+    expected = next(py for check, py in _PY_TYPES.items() if check(type_))
+    ok = isinstance(value, expected) and not isinstance(value, bool)
+    return [] if ok else [f"{path}: {value!r} is not {type_}"]
+
+
+def test_records_conform_to_the_declared_parse_record(seed_records, site):
+    """pipelines.schemas.PARSE_RECORD documents the record (docs/datasets.md): every page we have
+    must match it exactly, and Arrow must accept the records as they are."""
+    records = list(seed_records.values())
+    for path in list(site.catalog.article_paths)[:40] + [site.catalog.home_path, site.catalog.gbk_path]:
+        status, headers, body = site.respond(path)
+        records.append(parse_page(body, url="http://127.0.0.1:8765" + path, content_type=headers["Content-Type"]))
+    for fixture in sorted(FIXTURE_PAGES.glob("*/*")):
+        records.append(parse_page(fixture.read_bytes(), url="http://x.example.org/a/"))
+    record_type = pa.struct(list(PARSE_RECORD))
+    for record in records:
+        assert _conforms(record, record_type, record.get("url") or record.get("source") or "?") == []
+    assert pa.Table.from_pylist(records, schema=PARSE_RECORD).num_rows == len(records)
 
 
 def test_seed_answers_have_no_boilerplate(seed_records):
