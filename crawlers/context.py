@@ -92,7 +92,15 @@ def _build_context(crawler) -> RunContext:
     level = _int_setting(settings, "HEALTHNEWS_WARC_COMPRESSLEVEL", minimum=0)
     if level > 9:
         raise CrawlConfigError("HEALTHNEWS_WARC_COMPRESSLEVEL must be 0..9")
-    state = SqliteCrawlStateStore(state_dir)
+    commit_every = _int_setting(settings, "HEALTHNEWS_STATE_COMMIT_EVERY", minimum=1)
+    try:
+        commit_seconds = settings.getfloat("HEALTHNEWS_STATE_COMMIT_SECONDS")
+    except (TypeError, ValueError) as exc:
+        raise CrawlConfigError(f"HEALTHNEWS_STATE_COMMIT_SECONDS must be a number: "
+                               f"{settings.get('HEALTHNEWS_STATE_COMMIT_SECONDS')!r}") from exc
+    if commit_seconds < 0:
+        raise CrawlConfigError("HEALTHNEWS_STATE_COMMIT_SECONDS must be >= 0")
+    state = SqliteCrawlStateStore(state_dir, commit_every=commit_every, commit_seconds=commit_seconds)
     job = state.begin_run(run_id)
     writer = WarcRunWriter(raw_dir, run_id, prefix=settings.get("HEALTHNEWS_WARC_PREFIX") or "healthnews",
                            max_bytes=max_bytes, compresslevel=level,
@@ -114,10 +122,12 @@ def _build_context(crawler) -> RunContext:
 def _recover_previous_runs(context: RunContext) -> None:
     """Close the torn files of the killed run(s) of this job and index what they captured.
 
-    A pending URL whose final response is already in those files is replayed from the archive
-    instead of being fetched (and archived) a second time.
+    A URL without an outcome in this job whose final response is already in those files is
+    replayed from the archive instead of being fetched (and archived) a second time. "Without an
+    outcome", not just "pending": with grouped commits the killed run may have archived pages
+    whose very enqueue was lost; they are found again and must not be fetched twice.
     """
-    pending = {p.url for p in context.job.pending}
+    state = context.state
     for previous in context.job.previous_run_ids:
         run_dir = context.data_dir / "raw" / previous
         if not run_dir.is_dir():
@@ -128,8 +138,8 @@ def _recover_previous_runs(context: RunContext) -> None:
             logger.warning("recovered crashed WARC file %s", final)
         for path in sorted(run_dir.glob("*.warc.gz")):
             for captured in captured_responses(path):
-                if captured.url in pending and captured.status not in context.retry_http_codes:
+                if captured.status not in context.retry_http_codes and not state.is_done(captured.url):
                     context.replay[captured.url] = captured
     if context.replay:
-        logger.info("resume: %d pending URLs already archived by the killed run; replaying them from WARC",
+        logger.info("resume: %d URLs without outcome already archived by the killed run; replaying them from WARC",
                     len(context.replay))

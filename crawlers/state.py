@@ -1,10 +1,19 @@
 """Crawl state behind one interface: seen set, frontier, outcomes, validators, page memory.
 
 Why not Scrapy's own: JOBDIR persists the scheduler queue only on a clean stop (scrapy#2399)
-and the fingerprint dupefilter keeps every fingerprint in memory (scrapy#5307). Here every
-outcome is committed to SQLite (WAL mode) as it happens, so a SIGKILLed crawl resumes from
-the last committed outcome and memory stays flat. A shared backend (e.g. scrapy-redis sets and
-hashes) could stand behind the same `CrawlStateStore` protocol for multi-process crawls.
+and the fingerprint dupefilter keeps every fingerprint in memory (scrapy#5307). Here outcomes
+go to SQLite (WAL mode) as they happen, so a SIGKILLed crawl resumes from the last commit and
+memory stays flat. A shared backend (e.g. scrapy-redis sets and hashes) could stand behind the
+same `CrawlStateStore` protocol for multi-process crawls.
+
+Commits are grouped (HEALTHNEWS_STATE_COMMIT_EVERY outcomes or HEALTHNEWS_STATE_COMMIT_SECONDS,
+whichever comes first): one transaction per outcome cost ~0.1 ms CPU and ~0.15 ms of write
+syscalls per page. Why grouping is still crash-safe: all writes go through one connection in
+program order, so a kill loses a *suffix* of them, never a middle. A page's out-links are
+enqueued before its outcome is written, so a page counted done always has its links in the
+frontier; a URL whose enqueue was lost was found by a page whose outcome was lost too, which is
+pending again and finds it again. Responses the killed run archived in the lost window are
+answered from its WARC on resume (crawlers/context.py), not fetched twice.
 
 Vocabulary: a *job* is one logical crawl of a site; it spans one run id, or several when a
 killed crawl is resumed. Rows of `frontier` belong to a job: `pending` (scheduled, no outcome
@@ -49,7 +58,8 @@ class PageInfo:
 
 
 class CrawlStateStore(Protocol):
-    """The crawl's memory. Implementations must make each method durable when it returns."""
+    """The crawl's memory. Writes must become durable in order (a crash may lose only the most
+    recent ones, as a whole suffix); `flush()` makes everything so far durable."""
 
     def begin_run(self, run_id: str) -> JobInfo: ...
     def is_seen(self, url: str) -> bool: ...
@@ -60,6 +70,7 @@ class CrawlStateStore(Protocol):
                   page: PageInfo | None = None) -> bool: ...
     def page_info(self, url: str) -> PageInfo | None: ...
     def finish_run(self, complete: bool) -> None: ...
+    def flush(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -100,18 +111,45 @@ class SqliteCrawlStateStore:
     the OS page cache once `commit()` returns.)
     """
 
-    def __init__(self, state_dir: Path, name: str = "crawl.sqlite") -> None:
+    def __init__(self, state_dir: Path, name: str = "crawl.sqlite", *, commit_every: int = 1,
+                 commit_seconds: float = 0.0) -> None:
+        if commit_every < 1 or commit_seconds < 0:
+            raise ValueError("commit_every must be >= 1 and commit_seconds >= 0")
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / name
+        self.commit_every = commit_every
+        self.commit_seconds = commit_seconds
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._job_id: int | None = None
+        self._uncommitted = 0          # outcomes in the open transaction
+        self._opened_at = 0.0          # monotonic time the open transaction began
+
+    # -- grouped commits -----------------------------------------------------------------------------
+    def _write(self, sql: str, params: tuple) -> sqlite3.Cursor:
+        """Execute a write inside the open transaction (opening one if needed)."""
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN")
+            self._opened_at = time.monotonic()
+        return self._db.execute(sql, params)
+
+    def _outcome_written(self) -> None:
+        self._uncommitted += 1
+        if self._uncommitted >= self.commit_every or time.monotonic() - self._opened_at >= self.commit_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the open transaction: everything written so far survives a crash."""
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._uncommitted = 0
 
     # -- jobs ---------------------------------------------------------------------------------------
     def begin_run(self, run_id: str) -> JobInfo:
         """Resume the unfinished job if there is one, else start a new job."""
+        self.flush()
         row = self._db.execute(
             "SELECT job_id, run_ids FROM jobs WHERE finished_at IS NULL ORDER BY job_id DESC LIMIT 1"
         ).fetchone()
@@ -129,6 +167,7 @@ class SqliteCrawlStateStore:
 
         Frontier rows of older finished jobs are deleted so the file does not grow per run.
         """
+        self.flush()
         if complete and self._job_id is not None:
             with self._db:
                 self._db.execute("UPDATE jobs SET finished_at = ? WHERE job_id = ?", (time.time(), self._job_id))
@@ -148,14 +187,14 @@ class SqliteCrawlStateStore:
 
     def mark_seen(self, url: str) -> None:
         """Remember a non-canonical spelling (it is accounted once, as filtered/duplicate)."""
-        self._db.execute(
+        self._write(
             "INSERT OR IGNORE INTO frontier (job_id, url, state, updated_at) VALUES (?, ?, 'alias', ?)",
             (self.job_id, url, time.time()),
         )
 
     def enqueue(self, url: str, depth: int) -> bool:
         """Add a URL to the frontier; False if this job has seen it already."""
-        cur = self._db.execute(
+        cur = self._write(
             "INSERT OR IGNORE INTO frontier (job_id, url, state, depth, updated_at) VALUES (?, ?, 'pending', ?, ?)",
             (self.job_id, url, depth, time.time()),
         )
@@ -172,25 +211,32 @@ class SqliteCrawlStateStore:
         """Record the final outcome of a pending URL (and what we learnt about the page) atomically.
 
         Returns False, changing nothing, if the URL is not pending: an outcome is recorded once.
+        Both rows are in the same transaction (grouped commits never split an outcome).
         """
-        with self._db:
-            cur = self._db.execute(
-                "UPDATE frontier SET state = 'done', outcome = ?, status = ?, updated_at = ? "
-                "WHERE job_id = ? AND url = ? AND state = 'pending'",
-                (outcome, status, time.time(), self.job_id, url),
+        cur = self._write(
+            "UPDATE frontier SET state = 'done', outcome = ?, status = ?, updated_at = ? "
+            "WHERE job_id = ? AND url = ? AND state = 'pending'",
+            (outcome, status, time.time(), self.job_id, url),
+        )
+        if cur.rowcount != 1:
+            return False
+        if page is not None:
+            self._write(
+                "INSERT INTO pages (url, etag, last_modified, status, fetched_at, kind, outlinks) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+                "etag = excluded.etag, last_modified = excluded.last_modified, status = excluded.status, "
+                "fetched_at = excluded.fetched_at, kind = excluded.kind, outlinks = excluded.outlinks",
+                (url, page.etag, page.last_modified, page.status, page.fetched_at, page.kind,
+                 json.dumps(page.outlinks, ensure_ascii=False)),
             )
-            if cur.rowcount != 1:
-                return False
-            if page is not None:
-                self._db.execute(
-                    "INSERT INTO pages (url, etag, last_modified, status, fetched_at, kind, outlinks) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
-                    "etag = excluded.etag, last_modified = excluded.last_modified, status = excluded.status, "
-                    "fetched_at = excluded.fetched_at, kind = excluded.kind, outlinks = excluded.outlinks",
-                    (url, page.etag, page.last_modified, page.status, page.fetched_at, page.kind,
-                     json.dumps(page.outlinks, ensure_ascii=False)),
-                )
+        self._outcome_written()
         return True
+
+    def is_done(self, url: str) -> bool:
+        """True if this job recorded an outcome (or an alias) for the URL."""
+        return self._db.execute(
+            "SELECT 1 FROM frontier WHERE job_id = ? AND url = ? AND state != 'pending'", (self.job_id, url)
+        ).fetchone() is not None
 
     def outcome_counts(self) -> dict[str, int]:
         rows = self._db.execute(
@@ -209,4 +255,5 @@ class SqliteCrawlStateStore:
         return PageInfo(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else [])
 
     def close(self) -> None:
+        self.flush()
         self._db.close()

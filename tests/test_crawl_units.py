@@ -107,6 +107,31 @@ def test_state_store_is_durable_and_resumable(tmp_path: Path) -> None:
     assert store.page_info("http://x/a").etag == '"e1"'
 
 
+def test_state_store_groups_commits_and_loses_only_a_suffix(tmp_path: Path) -> None:
+    """What another connection sees is what a SIGKILL would leave: whole groups, in order."""
+    import sqlite3
+
+    store = SqliteCrawlStateStore(tmp_path, commit_every=2, commit_seconds=3600)
+    store.begin_run("20250101T000000Z-aaaaaa")
+    outside = sqlite3.connect(store.path)
+
+    def committed() -> dict[str, str]:
+        return dict(outside.execute("SELECT url, state FROM frontier").fetchall())
+
+    store.enqueue("http://x/a", 0)
+    store.enqueue("http://x/b", 1)
+    assert store.mark_done("http://x/a", "archived", 200)
+    assert committed() == {} and store.is_done("http://x/a") and not store.is_done("http://x/b")
+    assert store.mark_done("http://x/b", "archived", 404)  # second outcome: the group is committed
+    assert committed() == {"http://x/a": "done", "http://x/b": "done"}
+    store.enqueue("http://x/c", 2)
+    store.close()  # a clean stop commits the open group
+    assert committed()["http://x/c"] == "pending"
+    outside.close()
+    with pytest.raises(ValueError):
+        SqliteCrawlStateStore(tmp_path, commit_every=0)
+
+
 def test_warc_rotation_and_crash_recovery(tmp_path: Path) -> None:
     writer = WarcRunWriter(tmp_path, "20250101T000000Z-aaaaaa", max_bytes=2048, compresslevel=1)
     bodies = {f"http://x/{i}": bytes(range(256)) * (i + 1) for i in range(6)}

@@ -9,8 +9,8 @@ Everything the spider yields passes here (order 950, next to the spider):
   length limits are applied here so they are accounted too (Scrapy's Depth/UrlLength middlewares
   would drop requests silently);
 * after a page's output has been consumed, its outcome (with validators, page kind and out-links)
-  is committed in the same transaction-per-outcome style, so a resumed crawl never loses the
-  links of a page it counts as done;
+  is written after those out-links were enqueued (commits are grouped, but a crash loses only
+  the latest writes), so a resumed crawl never loses the links of a page it counts as done;
 * a 304 page replays the out-links stored from its last full fetch, so pages reachable only
   through unchanged articles are still visited.
 
@@ -41,6 +41,7 @@ class SchedulingMiddleware:
         self.state = self.context.state
         self.stats = crawler.stats
         self._seen_cache: set[str] = set()
+        self._repeats = 0  # links to scheduled URLs, added to the stats once per page (hot path)
         try:
             self.depth_limit = crawler.settings.getint("DEPTH_LIMIT")
             self.url_length_limit = crawler.settings.getint("URLLENGTH_LIMIT")
@@ -89,7 +90,7 @@ class SchedulingMiddleware:
                 self.stats.inc_value("healthnews/filtered/duplicate")
                 self.stats.inc_value("healthnews/filtered")
             else:
-                self.stats.inc_value("healthnews/links/repeat")
+                self._repeats += 1
             return None, url
         self._remember(url)
         if self.depth_limit and depth > self.depth_limit:
@@ -161,6 +162,9 @@ class SchedulingMiddleware:
 
     # -- outcome --------------------------------------------------------------------------------
     def _finish(self, response, outlinks: list[str]) -> None:
+        if self._repeats:
+            self.stats.inc_value("healthnews/links/repeat", self._repeats)
+            self._repeats = 0
         url = response.meta.get("healthnews_url")
         status = response.status
         if url is None or not (200 <= status < 300 or status == 304):
