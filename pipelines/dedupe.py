@@ -19,7 +19,8 @@ reliable Jaccard estimate).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +35,7 @@ MIN_SHINGLES = 30
 EMPTY = np.uint32(0xFFFFFFFF)
 _P = np.uint64(1_000_003)
 _MAX_PAIRWISE_BUCKET = 32
+_VERIFY_CHUNK = 8_192  # candidate pairs verified at once: 2 x 4 MB of signature rows
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -94,23 +96,41 @@ def similarity(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
     return equal.sum(axis=-1) / denom
 
 
-def candidate_pairs(sig: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """(m, 2) index pairs sharing at least one LSH band (eligible rows only), unique, i < j.
+def band_hash(sig: np.ndarray, band: int) -> np.ndarray:
+    """uint64 LSH hash of one band (ROWS consecutive bins) of (n, 128) uint32 signatures."""
+    bh = np.zeros(sig.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for r in range(ROWS):
+            bh = _splitmix64(bh ^ sig[:, band * ROWS + r].astype(np.uint64))
+    return bh
 
-    Vectorised: per band, rows are sorted by band hash; rows of one bucket are contiguous, so
-    pairs at sorted distance k (k < 32) inside a bucket come from one array comparison per k.
-    Buckets larger than 32 also get a star to their first row (union-find closes the cluster).
-    """
-    idx = np.flatnonzero(eligible)
-    if idx.size < 2:
+
+def candidate_pairs(sig: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """(m, 2) index pairs sharing at least one LSH band (eligible rows only), unique, i < j."""
+    sub = sig[eligible]
+    parts = list(iter_candidate_pairs(lambda b: band_hash(sub, b), np.flatnonzero(eligible)))
+    if not parts:
         return np.empty((0, 2), dtype=np.int64)
-    sub = sig[idx].astype(np.uint64)
-    keys = []
+    uniq = np.sort(np.concatenate(parts))
+    return np.stack([uniq >> 32, uniq & 0xFFFFFFFF], axis=1)
+
+
+def iter_candidate_pairs(band_of: Callable[[int], np.ndarray], idx: np.ndarray) -> Iterator[np.ndarray]:
+    """Pair keys (lo << 32 | hi) sharing an LSH band, band by band, each pair yielded once.
+
+    `band_of(b)` returns band b's hashes of the rows `idx` (one band at a time: at 100k pages all
+    21 bands would be 16 MB). Sort-based, no Python buckets: per band, rows are sorted by band
+    hash; rows of one bucket are contiguous, so pairs at sorted distance k (k < 32) inside a bucket
+    come from one array comparison per k. Buckets larger than 32 also get a star to their first
+    row (union-find closes the cluster). Yielding per band (minus the pairs of earlier bands: their
+    sorted int64 keys, 8 bytes per unique candidate) lets the caller verify and drop candidates as
+    they come: templated pages give millions of candidates, never materialised all at once.
+    """
+    if idx.size < 2:
+        return
+    seen: list[np.ndarray] = []  # sorted pair keys yielded per earlier band (no merged copy)
     for b in range(BANDS):
-        with np.errstate(over="ignore"):
-            bh = np.zeros(idx.size, dtype=np.uint64)
-            for r in range(ROWS):
-                bh = _splitmix64(bh ^ sub[:, b * ROWS + r])
+        bh = band_of(b)
         order = np.argsort(bh, kind="stable")
         sorted_h = bh[order]
         new_group = np.empty(idx.size, dtype=bool)
@@ -120,6 +140,7 @@ def candidate_pairs(sig: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         sizes = np.bincount(gid)
         if sizes.max() < 2:
             continue
+        keys = []
         for k in range(1, min(int(sizes.max()), _MAX_PAIRWISE_BUCKET)):
             same = gid[k:] == gid[:-k]
             keys.append(_pair_keys(idx[order[:-k][same]], idx[order[k:][same]]))
@@ -127,10 +148,13 @@ def candidate_pairs(sig: np.ndarray, eligible: np.ndarray) -> np.ndarray:
             first = np.flatnonzero(new_group)[gid]
             far = np.arange(idx.size) - first >= _MAX_PAIRWISE_BUCKET
             keys.append(_pair_keys(idx[order[first[far]]], idx[order[far]]))
-    if not keys:
-        return np.empty((0, 2), dtype=np.int64)
-    uniq = np.unique(np.concatenate(keys))
-    return np.stack([uniq >> 32, uniq & 0xFFFFFFFF], axis=1)
+        band_keys = np.unique(np.concatenate(keys))
+        for earlier in seen:
+            pos = np.minimum(np.searchsorted(earlier, band_keys), earlier.size - 1)
+            band_keys = band_keys[earlier[pos] != band_keys]
+        if band_keys.size:
+            seen.append(band_keys)
+            yield band_keys
 
 
 def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -163,6 +187,24 @@ def cluster_duplicates(pairs: np.ndarray, priority: np.ndarray) -> list[tuple[in
     return out
 
 
+def hash_codes(hashes: Sequence[str | None]) -> np.ndarray:
+    """Integer code per content hash (equal hashes, equal codes); -1 for a missing/empty hash."""
+    uniq, codes = np.unique(np.array([h or "" for h in hashes], dtype=object), return_inverse=True)
+    codes = codes.astype(np.int64).reshape(-1)
+    if len(uniq) and uniq[0] == "":
+        codes = np.where(codes == 0, -1, codes)
+    return codes
+
+
+class Found(NamedTuple):
+    """Removed rows as parallel arrays (no Python tuple per row: at 100k pages ~100k rows go)."""
+
+    removed: np.ndarray
+    kept: np.ndarray
+    near: np.ndarray  # bool: near duplicate (else exact)
+    similarity: np.ndarray
+
+
 def find_duplicates(hashes: Sequence[str], sig: np.ndarray, shingles: np.ndarray,
                     priority: np.ndarray, active: np.ndarray | None = None,
                     threshold: float = NEAR_THRESHOLD) -> list[tuple[int, int, str, float]]:
@@ -170,24 +212,52 @@ def find_duplicates(hashes: Sequence[str], sig: np.ndarray, shingles: np.ndarray
 
     `priority`: lower wins (kept). `active`: rows allowed to take part (others ignored).
     """
-    n = len(hashes)
+    found = find_duplicates_banded(hash_codes(hashes), lambda rows: sig[rows], shingles, priority, active, threshold)
+    return [(r, k, "near" if n else "exact", s) for r, k, n, s in zip(
+        found.removed.tolist(), found.kept.tolist(), found.near.tolist(), found.similarity.tolist(), strict=True)]
+
+
+def find_duplicates_banded(codes: np.ndarray, sig_rows: Callable[[np.ndarray], np.ndarray],
+                           shingles: np.ndarray, priority: np.ndarray, active: np.ndarray | None = None,
+                           threshold: float = NEAR_THRESHOLD) -> Found:
+    """`find_duplicates` on compact inputs: hash codes (-1 = none) and a reader of signature rows
+    (e.g. a memory-mapped file), so the caller never needs all signatures in memory.
+
+    Exact: rows in priority order, the first row of each hash code is kept (vectorised). Near:
+    LSH band hashes are computed one band at a time, only for the rows still eligible after exact
+    dedupe (signatures read in chunks); candidates are verified as they come.
+    """
+    n = codes.shape[0]
     active = np.ones(n, dtype=bool) if active is None else active.copy()
-    result: list[tuple[int, int, str, float]] = []
-    best: dict[str, int] = {}
-    for i in np.argsort(priority, kind="stable"):
-        if not active[i] or not hashes[i]:
-            continue
-        kept = best.setdefault(hashes[i], int(i))
-        if kept != i:
-            result.append((int(i), kept, "exact", 1.0))
-            active[i] = False
+    order = np.argsort(priority, kind="stable")
+    order = order[(codes[order] >= 0) & active[order]]
+    exact_removed = exact_kept = np.empty(0, dtype=np.int64)
+    if order.size:
+        ordered_codes = codes[order]
+        uniq, first = np.unique(ordered_codes, return_index=True)
+        kept_of = order[first][np.searchsorted(uniq, ordered_codes)]
+        removed = kept_of != order
+        exact_removed, exact_kept = order[removed].astype(np.int64), kept_of[removed].astype(np.int64)
+        active[exact_removed] = False
     eligible = active & (shingles >= MIN_SHINGLES)
-    pairs = candidate_pairs(sig, eligible)
-    if pairs.size:  # verify in chunks: bounded memory whatever the candidate count
-        sims = np.concatenate([similarity(sig[c[:, 0]], sig[c[:, 1]])
-                               for c in np.array_split(pairs, max(1, len(pairs) // 50_000))])
-        pairs = pairs[sims >= threshold]
-    for removed, kept in cluster_duplicates(pairs, priority):
-        sim = float(similarity(sig[removed], sig[kept]))
-        result.append((removed, kept, "near", round(sim, 4)))
-    return result
+    idx = np.flatnonzero(eligible)
+
+    def band_of(b: int) -> np.ndarray:  # one band of the eligible rows, signatures read in chunks
+        return np.concatenate([band_hash(sig_rows(idx[start:start + _VERIFY_CHUNK]), b)
+                               for start in range(0, idx.size, _VERIFY_CHUNK)] or [np.empty(0, np.uint64)])
+
+    verified = []
+    for keys in iter_candidate_pairs(band_of, idx):  # verify as they come, in bounded chunks
+        for start in range(0, keys.size, _VERIFY_CHUNK):
+            chunk = keys[start:start + _VERIFY_CHUNK]
+            lo, hi = chunk >> 32, chunk & 0xFFFFFFFF
+            verified.append(chunk[similarity(sig_rows(lo), sig_rows(hi)) >= threshold])
+    uniq = np.sort(np.concatenate(verified)) if verified else np.empty(0, dtype=np.int64)
+    clusters = cluster_duplicates(np.stack([uniq >> 32, uniq & 0xFFFFFFFF], axis=1), priority)
+    near_removed = np.array([r for r, _ in clusters], dtype=np.int64)
+    near_kept = np.array([k for _, k in clusters], dtype=np.int64)
+    sims = [round(float(x), 4) for x in similarity(sig_rows(near_removed), sig_rows(near_kept)).tolist()] \
+        if clusters else []
+    return Found(np.concatenate([exact_removed, near_removed]), np.concatenate([exact_kept, near_kept]),
+                 np.concatenate([np.zeros(exact_removed.size, bool), np.ones(near_removed.size, bool)]),
+                 np.concatenate([np.ones(exact_removed.size), np.array(sims, dtype=np.float64)]))

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import resource
 import secrets
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,39 +26,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines import etl_buckets as eb
 from pipelines import etl_merge as em
 from pipelines.dedupe import signatures
-from pipelines.etl_state import (
-    HISTORY_META,
-    HISTORY_META_COLUMNS,
-    META_COLUMNS,
-    commit_generation,
-    current_generation,
-    latest_per_source,
-    load_state_table,
-    materialize,
-    merge_articles,
-    with_position,
-    write_generation,
-)
+from pipelines.etl_state import commit_generation, current_generation, load_state_table, write_generation
+from pipelines.partition import Partitioner, release_memory
 from pipelines.publish import publish_snapshot, write_parquet
 from pipelines.rawio import CorruptWarc, file_digest, iter_records, list_raw_files
 from pipelines.records import page_rows
 from pipelines.schemas import (
-    ARTICLE_HISTORY,
-    ARTICLES,
     DATASETS,
+    DUPLICATES,
     MINHASH,
     QUARANTINE,
     STATE_ARTICLES,
+    STATE_DATASETS,
     STATE_POLICIES,
     STATE_RANKINGS,
     STATE_REGISTRY,
     STATE_RELATED,
-    STATE_URL_ALIASES,
 )
 from pipelines.steps import StepContext, make_parse_step, run_steps, select_pages
-from pipelines.validate import check_dataset, check_rows, concat_as, conform
+from pipelines.validate import PublishAborted, check_dataset, concat_as, conform
 
 __all__ = ["list_raw_files", "file_digest", "process_shard", "merge_and_publish", "processed_registry",
            "needs_processing", "run_etl", "new_run_id"]
@@ -164,30 +154,6 @@ def process_shard(raw_file: Path, staging_dir: Path, *, extractor_version: str) 
     return result
 
 
-def _read_staged(staged: list[Path], name: str, columns: list[str] | None = None) -> list[pa.Table]:
-    tables = []
-    for shard in staged:
-        shard = Path(shard)
-        if not (shard / "_shard.json").exists():
-            raise ValueError(f"{shard} is not a complete staged shard (no _shard.json)")
-        path = shard / f"{name}.parquet"
-        tables.append(pq.read_table(path, columns=columns) if columns else
-                      pq.read_table(path, schema=STAGED_TABLES[name]))
-    return tables
-
-
-def _fold(staged: list[Path], name: str, state: pa.Table, merge: Callable[[list[pa.Table]], pa.Table],
-          chunk: int = 12) -> pa.Table:
-    """merge(state, shard1, shard2, …) computed a chunk of shards at a time: the merges are
-    associative (first input wins ties), so memory holds the running result plus one chunk of
-    shards instead of every shard at once."""
-    acc = merge([state])
-    for start in range(0, len(staged), chunk):
-        acc = merge([acc, *_read_staged(staged[start:start + chunk], name)])
-        pa.default_memory_pool().release_unused()
-    return acc
-
-
 def _registry_rows(inputs: list[dict], run_id: str) -> pa.Table:
     now = datetime.now(UTC)
     rows = [{"digest": i["digest"], "path": i.get("raw_file"), "extractor_version": i.get("extractor_version"),
@@ -195,122 +161,117 @@ def _registry_rows(inputs: list[dict], run_id: str) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=STATE_REGISTRY)
 
 
-def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, run_id: str,
-                      inputs: list[dict], keep_snapshots: int = 5, fail_after: str | None = None) -> dict:
-    """Merge staged shards into the state, dedupe, validate, publish one atomic snapshot."""
-    stats: Counter = Counter()
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-        pa.default_memory_pool().release_unused()  # hand freed Arrow buffers back to the OS between stages
-
-    state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    staged = [Path(s) for s in staged]
-    # 1. articles: versions + history, decided on metadata only (text is streamed at write time)
-    gen = current_generation(state_dir)
-    sources = [gen / "articles.parquet" if gen else None, gen / "article_history.parquet" if gen else None,
-               *[s / "articles.parquet" for s in staged]]
-    staged_meta = [with_position(t, i + 2) for i, t in enumerate(_read_staged(staged, "articles", META_COLUMNS))]
-    articles, new_history = merge_articles(
-        with_position(load_state_table(state_dir, "articles", META_COLUMNS), 0), staged_meta, stats)
-    history = concat_as(HISTORY_META, [
-        with_position(load_state_table(state_dir, "article_history", HISTORY_META_COLUMNS), 1), new_history])
-    staged_aliases = [t.select(["article_id", "raw_url"]) for t in staged_meta]
-    aliases = concat_as(STATE_URL_ALIASES, [load_state_table(state_dir, "url_aliases")] + staged_aliases)
-    aliases = aliases.group_by(["article_id", "raw_url"], use_threads=False).aggregate([]).sort_by(
-        [("article_id", "ascending"), ("raw_url", "ascending")])
-    del staged_meta, staged_aliases
-    lap("merge_articles")
-    # 2. dedupe articles (exact, near) + URL aliases
-    keep, dup_tables, removed_articles = em.dedupe_table(articles, dataset="articles", id_col="article_id",
-                                                       hash_col="content_hash", url_col="url")
-    canon = dict(zip(articles["article_id"].to_pylist(), articles["url"].to_pylist(), strict=True))
-    titles = dict(zip(articles["article_id"].to_pylist(), articles["title"].to_pylist(), strict=True))
-    dup_rows: list[dict] = []
-    for aid, raw in zip(aliases["article_id"].to_pylist(), aliases["raw_url"].to_pylist(), strict=True):
-        if raw and aid in canon and raw != canon[aid]:
-            dup_rows.append({"dataset": "articles", "row_id": em.stable_id("rawurl:" + raw), "duplicate_of": aid,
-                             "method": "url", "similarity": 1.0, "title": titles[aid], "url": raw})
-    del canon, titles
-    published_articles = articles.drop_columns(["minhash"]).filter(pa.array(keep))
-    lap("dedupe_articles")
-    # 3. related items: merge across pages, link to crawled articles, dedupe
-    related = _fold(staged, "related", load_state_table(state_dir, "related"), em.merge_related)
-    redirect = {k: v[0] for k, v in removed_articles.items()}
-    related = em.link_related(related, articles, redirect)
-    rkeep, rdups, removed_related = em.dedupe_table(related, dataset="related_items", id_col="related_id",
-                                                    hash_col="content_hash", url_col="url")
-    dup_tables += rdups
-    lap("related_items")
-    # 4. policies / rankings: latest observation per source, superseded snippet records removed
-    policies = _fold(staged, "policies", load_state_table(state_dir, "policies"),
-                     lambda ts: latest_per_source(ts, "policy_id", STATE_POLICIES))
-    rankings = _fold(staged, "hospital_rankings", load_state_table(state_dir, "hospital_rankings"),
-                     lambda ts: latest_per_source(ts, "ranking_id", STATE_RANKINGS))
-    related_link = {r: a for r, a in zip(related["related_id"].to_pylist(), related["article_id"].to_pylist(),
-                                         strict=True) if a}
-    pub: dict[str, pa.Table] = {}
-    for name, table, id_col, prefix in (("policies", policies, "policy_id", "policy"),
-                                        ("hospital_rankings", rankings, "ranking_id", "ranking")):
-        with_record = set(pc.unique(table.filter(pc.equal(table["source_type"], "article"))["article_id"])
-                          .to_pylist()) if table.num_rows else set()
-        pub[name], drops = em.drop_superseded(
-            table, dataset=name, id_col=id_col, prefix=prefix, removed_articles=removed_articles,
-            removed_related=removed_related, related_link=related_link, articles_with_record=with_record)
-        dup_tables += drops
-    lap("policies_rankings")
-    # 5. quarantine (accumulated, one row per input problem)
-    quarantine = concat_as(QUARANTINE, [load_state_table(state_dir, "quarantine"), *_read_staged(staged, "quarantine")])
+def _quarantine(state_dir: Path, staged: list[Path]) -> pa.Table:
+    """Accumulated quarantine, one row per (source, raw_ref, reason), first occurrence kept."""
+    quarantine = concat_as(QUARANTINE, [load_state_table(state_dir, "quarantine"),
+                                        *[pq.read_table(s / "quarantine.parquet", schema=QUARANTINE) for s in staged]])
     if quarantine.num_rows:
         quarantine = quarantine.append_column("_i", pa.array(np.arange(quarantine.num_rows)))
         firsts = quarantine.select(["source", "raw_ref", "reason", "_i"]).group_by(
             ["source", "raw_ref", "reason"], use_threads=False).aggregate([("_i", "min")])
         first_rows = pc.take(firsts["_i_min"], pc.sort_indices(firsts["_i_min"]))
         quarantine = quarantine.take(first_rows).drop_columns(["_i"])
-    # 6. conform + validate every published dataset
-    out = {
-        "articles": published_articles, "article_history": history, "related_items": related.filter(pa.array(rkeep)),
-        "policies": pub["policies"], "hospital_rankings": pub["hospital_rankings"],
-    }
-    rejects: list[dict] = []
-    for name in list(out):
-        table = out[name] if name in ("articles", "article_history") else conform(out[name], DATASETS[name])
-        out[name], bad = check_rows(name, table, source="validate")
-        rejects += bad
-    out["hospitals"] = em.build_hospitals(out["hospital_rankings"])
-    out["duplicates"] = em.duplicates_table(dup_rows, dup_tables)
-    out["quarantine"] = concat_as(QUARANTINE, [quarantine, pa.Table.from_pylist(rejects, schema=QUARANTINE)])
-    parsed = sum(int(i.get("parsed", 0)) for i in inputs) + articles.num_rows
-    for name, table in out.items():
-        check_dataset(name, conform(table, DATASETS[name]), pages_parsed=parsed)
-    text_of = {"articles": (out.pop("articles"), ARTICLES), "article_history": (out.pop("article_history"),
-                                                                                ARTICLE_HISTORY)}
-    for name, (meta, schema) in text_of.items():
-        out[name] = lambda meta=meta, schema=schema: materialize(meta, sources, schema)
-    lap("validate")
-    # 7. state generation, snapshot, swap, then commit state (crash => previous state + snapshot)
-    write_generation(state_dir, run_id, {
-        "articles": lambda: materialize(articles, sources, STATE_ARTICLES),
-        "article_history": lambda: materialize(history, sources, ARTICLE_HISTORY),
-        "related": related, "policies": policies,
-        "hospital_rankings": rankings, "quarantine": quarantine, "url_aliases": conform(aliases, STATE_URL_ALIASES),
-        "registry": concat_as(STATE_REGISTRY, [load_state_table(state_dir, "registry"), _registry_rows(inputs, run_id)]),
-    })
-    lap("write_state")
-    published = publish_snapshot(clean_dir, run_id, out, inputs=[_small(i) for i in inputs],
-                                 keep_snapshots=keep_snapshots, fail_after=fail_after)
-    commit_generation(state_dir, run_id)
-    lap("publish")
+    return quarantine
+
+
+def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, run_id: str,
+                      inputs: list[dict], keep_snapshots: int = 5, fail_after: str | None = None) -> dict:
+    """Merge staged shards into the state, dedupe, validate, publish one atomic snapshot.
+
+    Bucketed (pipelines.etl_buckets): every keyed table is hash-partitioned to disk and merged
+    one bucket at a time, so peak memory depends on the bucket size, not on the corpus.
+    """
+    stats: Counter = Counter()
+    timings: dict[str, float] = {}
+    high_water: dict[str, int] = {}  # process peak RSS (MB) once each stage is done: where memory goes
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        high_water[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        clock = now
+        release_memory()  # hand freed Arrow buffers and heap pages back to the OS between stages
+
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    staged = [Path(s) for s in staged]
+    for shard in staged:
+        if not (shard / "_shard.json").exists():
+            raise ValueError(f"{shard} is not a complete staged shard (no _shard.json)")
+    gen = current_generation(state_dir)
+    state = {name: (gen / f"{name}.parquet" if gen and (gen / f"{name}.parquet").exists() else None)
+             for name in STATE_DATASETS}
+    work = state_dir / "work" / run_id
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        k = eb.bucket_counts(state, staged)
+        out = eb.Outputs(work)
+        dups = Partitioner(work / "in", "duplicates", DUPLICATES, k["duplicates"], "row_id")
+        # 1. articles: versions + history + URL aliases, bucket by bucket
+        articles, current_articles = eb.merge_article_buckets(work, state, staged, k["articles"], out, dups, stats)
+        lap("merge_articles")
+        # 2. dedupe articles (exact, near) over compact arrays
+        compact, article_dups, removed_articles = articles.dedupe("articles")
+        dups.write(article_dups)
+        links = em.link_lookups(compact)
+        del compact, articles, article_dups
+        lap("dedupe_articles")
+        # 3. related items: merged across pages, linked to crawled articles, deduped
+        related, related_link = eb.merge_related_buckets(work, state["related"], staged, k["related"], out, links,
+                                                         removed_articles)
+        del links  # ~14 MB at 100k pages: gone before the related dedupe allocates its arrays
+        _, related_dups, removed_related = related.dedupe("related_items")
+        dups.write(related_dups)
+        del related, related_dups
+        lap("related_items")
+        # 4. policies / rankings: latest observation per source, superseded snippet records removed
+        hospitals = em.HospitalAggregator()
+        for name in ("policies", "hospital_rankings"):
+            with_record = eb.merge_entity_buckets(work, name, state[name], staged, k[name], out)
+            facts = {"removed_articles": removed_articles, "removed_related": removed_related,
+                     "related_link": related_link, "articles_with_record": with_record}
+            eb.publish_entity_buckets(name, out, dups, facts, hospitals if name == "hospital_rankings" else None)
+        del facts, with_record, related_link
+        lap("policies_rankings")
+        # 5. validate the remaining datasets (row checks per bucket, dataset gates)
+        published_articles = eb.publish_keyed_buckets(out, {"articles": removed_articles,
+                                                            "related_items": removed_related})
+        del removed_articles, removed_related  # only small tables stay alive into the writes below
+        dups.close()
+        duplicates = eb.publish_duplicates(dups, out)
+        quarantine = _quarantine(state_dir, staged)
+        hospitals_table = hospitals.table()
+        check_dataset("hospitals", hospitals_table, pages_parsed=0)
+        quarantine_out = concat_as(QUARANTINE, [quarantine, pa.Table.from_pylist(out.rejects, schema=QUARANTINE)])
+        parsed = sum(int(i.get("parsed", 0)) for i in inputs) + current_articles
+        if parsed > 0 and published_articles == 0:
+            raise PublishAborted(f"articles is empty although {parsed} pages were parsed")
+        lap("validate")
+        # 6. state generation, snapshot, swap, then commit state (crash => previous state + snapshot)
+        write_generation(state_dir, run_id, {
+            **{name: out.stream("state", name) for name in ("articles", "article_history", "related", "policies",
+                                                             "hospital_rankings", "url_aliases")},
+            "quarantine": quarantine,
+            "registry": concat_as(STATE_REGISTRY, [load_state_table(state_dir, "registry"),
+                                                   _registry_rows(inputs, run_id)]),
+        })
+        lap("write_state")
+        tables = {name: out.stream("published", name) for name in DATASETS}
+        tables.update(hospitals=hospitals_table, quarantine=quarantine_out)
+        published = publish_snapshot(clean_dir, run_id, tables, inputs=[_small(i) for i in inputs],
+                                     keep_snapshots=keep_snapshots, fail_after=fail_after)
+        commit_generation(state_dir, run_id)
+        lap("publish")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return {"run_id": run_id, "published": True, "snapshot": published["snapshot"], "rows": published["rows"],
-            "duplicates_removed": out["duplicates"].num_rows, "quarantined": out["quarantine"].num_rows,
-            "validation_rejects": len(rejects), "new_versions": stats["merge/articles/new_version"],
-            "counters": dict(sorted(stats.items())), "stage_seconds": timings}
+            "duplicates_removed": duplicates, "quarantined": quarantine_out.num_rows,
+            "validation_rejects": len(out.rejects), "new_versions": stats["merge/articles/new_version"],
+            "counters": dict(sorted(stats.items())), "stage_seconds": timings, "peak_rss_mb_by_stage": high_water,
+            "buckets": k}
 
 
 def _small(info: dict) -> dict:
@@ -353,24 +314,35 @@ def run_etl(raw_dir: Path, clean_dir: Path, state_dir: Path, *, workers: int = 1
     if not todo:
         return {**report, "published": False, "reason": "no new raw files"}
     staging = Path(state_dir) / "staging" / run_id
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     if workers > 1 and len(todo) > 1:
         # spawn, not fork: the caller may run threads (Prefect, HTTP servers) that fork would clone mid-lock
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             shards = list(pool.map(_process_one, [(p, staging, EXTRACTOR_VERSION) for p in todo]))
     else:
         shards = [process_shard(p, staging, extractor_version=EXTRACTOR_VERSION) for p in todo]
-    shard_seconds = round(time.perf_counter() - t0, 3)
+    shard_seconds, shard_cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+    cpu1 = _cpu_seconds()
     result = merge_and_publish([Path(s["staged"]) for s in shards], clean_dir, state_dir, run_id=run_id,
                                inputs=shards, keep_snapshots=keep_snapshots)
+    merge_cpu = _cpu_seconds() - cpu1
     shutil.rmtree(staging, ignore_errors=True)
     counters: Counter = Counter()
     for s in shards:
         counters.update(s["counters"])
-    result["stage_seconds"] = {"process_shards": shard_seconds, **result["stage_seconds"]}
+    result["stage_seconds"] = {"process_shards": round(shard_seconds, 3), **result["stage_seconds"]}
+    # CPU seconds of this process + its (joined) pool workers: cpu/wall ~ cores kept busy
+    result["cpu_seconds"] = {"process_shards": round(shard_cpu, 2), "merge_and_publish": round(merge_cpu, 2),
+                             "process_shards_cores_busy": round(shard_cpu / max(shard_seconds, 1e-9), 2)}
     return {**report, **result, "shards": [_small(s) for s in shards], "pages_read": sum(s["pages_read"] for s in shards),
             "parsed": sum(s["parsed"] for s in shards), "shard_counters": dict(sorted(counters.items())),
             "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its waited-for children (the joined pool workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _process_one(args: tuple[Path, Path, str]) -> dict:

@@ -5,15 +5,16 @@ records, the hospitals entity table. Pure functions over Arrow tables (used by p
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.dedupe import NUM_BINS, find_duplicates
+from pipelines.dedupe import NUM_BINS, find_duplicates_banded
 from pipelines.schemas import DUPLICATES, HOSPITALS, STATE_RELATED
 from pipelines.urls import stable_id
-from pipelines.validate import concat_as, conform
+from pipelines.validate import conform
 
 
 def sig_matrix(table: pa.Table) -> np.ndarray:
@@ -54,119 +55,155 @@ def merge_related(tables: list[pa.Table]) -> pa.Table:
     return rep.sort_by("related_id")
 
 
-def link_related(related: pa.Table, articles: pa.Table, redirect: dict[str, str]) -> pa.Table:
-    """Set related.article_id when the item's article was crawled (by URL, else by unique title)."""
-    by_url = dict(zip(articles["url"].to_pylist(), articles["article_id"].to_pylist(), strict=True))
-    title_count = Counter(articles["title"].to_pylist())
-    by_title = {t: a for t, a in zip(articles["title"].to_pylist(), articles["article_id"].to_pylist(), strict=True)
-                if title_count[t] == 1}
-    linked = []
-    for url, title in zip(related["url"].to_pylist(), related["title"].to_pylist(), strict=True):
-        aid = by_url.get(url) if url else None
-        aid = aid or by_title.get(title)
-        linked.append(redirect.get(aid, aid) if aid else None)
-    return related.set_column(related.schema.get_field_index("article_id"), "article_id",
-                              pa.array(linked, pa.string()))
+def lookup(keys: pa.ChunkedArray | pa.Array, table_keys: pa.ChunkedArray | pa.Array,
+           values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """values[position of each key in table_keys] (null when absent): a vectorised dict.get over
+    Arrow arrays, so global lookups cost a few bytes per row instead of Python objects."""
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    if len(table_keys) == 0:
+        return pa.nulls(len(keys), values.type)
+    return pc.take(values, pc.index_in(keys, value_set=table_keys))
 
 
-def dedupe_table(table: pa.Table, *, dataset: str, id_col: str, hash_col: str,
-                 url_col: str | None) -> tuple[np.ndarray, list[pa.Table], dict[str, tuple[str, str]]]:
-    """Exact + near dedupe of a table with minhash/shingles columns.
+def link_lookups(articles: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(url -> article_id, unique title -> article_id) over every current article."""
+    by_url = articles.select(["url", "article_id"]).filter(
+        pc.fill_null(pc.greater(pc.utf8_length(articles["url"]), 0), False))
+    counts = articles.select(["title"]).group_by("title", use_threads=False).aggregate([("title", "count")])
+    unique = counts.filter(pc.equal(counts["title_count"], 1))["title"]
+    by_title = articles.select(["title", "article_id"]).filter(pc.is_in(articles["title"], value_set=unique))
+    return by_url, by_title
 
-    Returns (keep mask, [duplicates table], {removed id: (kept id, method)}). The kept row of a
-    cluster is the earliest seen (then shortest URL, then smallest id), so results do not depend on input order.
+
+def link_related(related: pa.Table, by_url: pa.Table, by_title: pa.Table, removed: pa.Table) -> pa.Table:
+    """Set related.article_id when the item's article was crawled (by URL, else by unique title);
+    an article removed as a duplicate is replaced by the one that was kept."""
+    aid = pc.coalesce(lookup(related["url"], by_url["url"], by_url["article_id"]),
+                      lookup(related["title"], by_title["title"], by_title["article_id"]))
+    linked = pc.coalesce(lookup(aid, removed["removed_id"], removed["kept_id"]), aid)
+    return related.set_column(related.schema.get_field_index("article_id"), "article_id", linked.cast(pa.string()))
+
+
+REMOVED = pa.schema([pa.field("removed_id", pa.string()), pa.field("kept_id", pa.string()),
+                     pa.field("method", pa.string())])
+
+
+def _hash_codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Integer code per content hash, -1 for null/empty (those never dedupe exactly)."""
+    encoded = pc.dictionary_encode(column.combine_chunks().cast(pa.string()))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    empty = pc.index(encoded.dictionary, "").as_py()
+    if empty >= 0:
+        codes[codes == empty] = -1
+    return codes
+
+
+def dedupe_compact(compact: pa.Table, sig_rows: Callable[[np.ndarray], np.ndarray], *,
+                   dataset: str, id_col: str) -> tuple[pa.Table, pa.Table]:
+    """Exact + near dedupe over compact per-row arrays (sorted by id): (duplicates, removed map).
+
+    `compact` holds id, content_hash, first_seen, url, title, shingles; `sig_rows` reads
+    signature rows (by position) for the near-duplicate search only. The kept row of a
+    cluster is the earliest seen, then the shortest URL, then the smallest id, so results do not
+    depend on input order.
     """
-    n = table.num_rows
-    keep = np.ones(n, dtype=bool)
+    n = compact.num_rows
     if n == 0:
-        return keep, [], {}
-    # the kept row of a cluster does not depend on input order (see priority below)
-    ids = table[id_col].to_pylist()
-    first = pc.cast(table["first_seen"], pa.int64()).to_numpy(zero_copy_only=False)
+        return DUPLICATES.empty_table(), REMOVED.empty_table()
+    first = pc.cast(compact["first_seen"], pa.int64()).to_numpy()
+    url_len = pc.fill_null(pc.utf8_length(compact["url"]), 0).to_numpy()
     priority = np.empty(n, dtype=np.int64)
-    url_len = np.array([len(u or "") for u in (table[url_col].to_pylist() if url_col else [None] * n)])
-    # earliest seen wins; ties: the shorter URL (an original rather than a mirror/copy path), then id
-    priority[np.lexsort((np.array(ids, dtype=str), url_len, first))] = np.arange(n)
-    shingles = pc.fill_null(table["shingles"], 0).to_numpy(zero_copy_only=False)
-    found = find_duplicates(table[hash_col].to_pylist(), sig_matrix(table), shingles, priority)
-    titles = table["title"].to_pylist()
-    urls = table[url_col].to_pylist() if url_col else [None] * n
-    redirect = {}
-    cols: dict[str, list] = {"row_id": [], "duplicate_of": [], "method": [], "similarity": [], "title": [], "url": []}
-    for removed, kept, method, sim in found:
-        keep[removed] = False
-        redirect[ids[removed]] = (ids[kept], method)
-        for key, value in (("row_id", ids[removed]), ("duplicate_of", ids[kept]), ("method", method),
-                           ("similarity", sim), ("title", titles[removed]), ("url", urls[removed])):
-            cols[key].append(value)
-    dups = pa.table({"dataset": [dataset] * len(found), **cols})
-    return keep, [conform(dups, DUPLICATES)], redirect
+    # earliest seen wins; ties: the shorter URL (an original rather than a mirror/copy path), then
+    # the smaller id (rows are sorted by id, so the position is the id's rank)
+    priority[np.lexsort((np.arange(n), url_len, first))] = np.arange(n)
+    shingles = pc.fill_null(compact["shingles"], 0).to_numpy()
+    found = find_duplicates_banded(_hash_codes(compact["content_hash"]), sig_rows, shingles, priority)
+    removed, kept = pa.array(found.removed), pa.array(found.kept)
+    methods = pc.take(pa.array(["exact", "near"]), pa.array(found.near.astype(np.int8)))
+    dups = pa.table({"dataset": pa.repeat(pa.scalar(dataset, pa.string()), len(found.removed)),
+                     "row_id": compact[id_col].take(removed), "duplicate_of": compact[id_col].take(kept),
+                     "method": methods, "similarity": pa.array(found.similarity, pa.float64()),
+                     "title": compact["title"].take(removed), "url": compact["url"].take(removed)})
+    removed_map = pa.table({"removed_id": compact[id_col].take(removed), "kept_id": compact[id_col].take(kept),
+                            "method": methods}, schema=REMOVED)
+    return conform(dups, DUPLICATES), removed_map
 
 
-def drop_superseded(table: pa.Table, *, dataset: str, id_col: str, prefix: str,
-                    removed_articles: dict[str, tuple[str, str]], removed_related: dict[str, tuple[str, str]],
-                    related_link: dict[str, str], articles_with_record: set[str]) -> tuple[pa.Table, list[pa.Table]]:
-    """Remove policy/ranking rows whose source was deduped or whose crawled article has its own record."""
+def drop_superseded(table: pa.Table, *, dataset: str, id_col: str, prefix: str, removed_articles: pa.Table,
+                    removed_related: pa.Table, related_link: pa.Table,
+                    articles_with_record: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """Remove policy/ranking rows whose source was deduped or whose crawled article has its own record.
+
+    The global facts (removed ids, related -> article links, articles with their own record)
+    come as Arrow tables and are joined per bucket; only this bucket's rows become Python values.
+    """
     if table.num_rows == 0:
-        return table, []
+        return table, DUPLICATES.empty_table()
+    linked = lookup(table["related_id"], related_link["related_id"], related_link["article_id"])
+    by_article = pc.index_in(table["article_id"], value_set=removed_articles["removed_id"])
+    by_related = pc.index_in(table["related_id"], value_set=removed_related["removed_id"])
+    columns = [table[id_col], table["source_type"].cast(pa.string()), table["title"],
+               pc.take(removed_articles["kept_id"], by_article), pc.take(removed_articles["method"], by_article),
+               linked, pc.fill_null(pc.is_in(linked, value_set=articles_with_record), False),
+               pc.take(removed_related["kept_id"], by_related), pc.take(removed_related["method"], by_related)]
     keep = []
-    dups: dict[str, tuple[str, str, str]] = {}  # removed id -> (kept id, method, title); columns, not dicts
-    columns = [table[c].to_pylist() for c in (id_col, "source_type", "article_id", "related_id", "title")]
-    for row_id, source_type, article_id, related_id, title in zip(*columns, strict=True):
+    dups: dict[str, tuple[str, str, str]] = {}  # removed id -> (kept id, method, title)
+    for row_id, source_type, title, art_kept, art_method, link, has_record, rel_kept, rel_method in zip(
+            *(c.to_pylist() for c in columns), strict=True):
         target = None
-        if source_type == "article" and article_id in removed_articles:
-            kept, method = removed_articles[article_id]
-            target = (stable_id(f"{prefix}:article:{kept}"), method)
+        if source_type == "article" and art_kept is not None:
+            target = (stable_id(f"{prefix}:article:{art_kept}"), art_method)
         elif source_type == "related":
-            linked = related_link.get(related_id)
-            if linked and linked in articles_with_record:
-                target = (stable_id(f"{prefix}:article:{linked}"), "url")
-            elif related_id in removed_related:
-                kept, method = removed_related[related_id]
-                target = (stable_id(f"{prefix}:related:{kept}"), method)
+            if link and has_record:
+                target = (stable_id(f"{prefix}:article:{link}"), "url")
+            elif rel_kept is not None:
+                target = (stable_id(f"{prefix}:related:{rel_kept}"), rel_method)
         keep.append(target is None)
         if target and row_id not in dups:
             dups[row_id] = (target[0], target[1], title)
-    del columns
     dup_table = pa.table({"dataset": [dataset] * len(dups), "row_id": list(dups),
-                         "duplicate_of": [v[0] for v in dups.values()], "method": [v[1] for v in dups.values()],
-                         "similarity": [1.0] * len(dups), "title": [v[2] for v in dups.values()],
-                         "url": pa.nulls(len(dups), pa.string())})
-    return table.filter(pa.array(keep, pa.bool_())), [conform(dup_table, DUPLICATES)]
+                          "duplicate_of": [v[0] for v in dups.values()], "method": [v[1] for v in dups.values()],
+                          "similarity": [1.0] * len(dups), "title": [v[2] for v in dups.values()],
+                          "url": pa.nulls(len(dups), pa.string())})
+    return table.filter(pa.array(keep, pa.bool_())), conform(dup_table, DUPLICATES)
 
 
-def duplicates_table(rows: list[dict], tables: list[pa.Table]) -> pa.Table:
-    """All removed rows (dicts from dedupe + tables from drop_superseded), sorted by dataset, id."""
-    parts = [pa.Table.from_pylist(rows, schema=DUPLICATES.remove_metadata())] if rows else []
-    merged = concat_as(DUPLICATES, parts + tables)
-    if merged.num_rows == 0:
-        return merged
-    order = pc.sort_indices(pa.table({"d": merged["dataset"].cast(pa.string()), "r": merged["row_id"]}),
-                            sort_keys=[("d", "ascending"), ("r", "ascending")])
-    return merged.take(order)
+class HospitalAggregator:
+    """The hospitals table built bucket by bucket: aliases = every spelling, attributes = most
+    frequent stated value, address = the first stated one in (ranking_id, rank) order.
 
+    State is per hospital (hundreds), not per ranking row, so memory does not grow with N.
+    """
 
-def build_hospitals(rankings: pa.Table) -> pa.Table:
-    """One row per hospital_id: aliases = every spelling, attributes = most frequent stated value."""
-    if rankings.num_rows == 0:
-        return HOSPITALS.empty_table()
-    cols = ["hospital_id", "hospital_name", "hospital_name_raw", "province", "city", "grade", "address"]
-    agg: dict[str, dict] = defaultdict(lambda: {"names": Counter(), "aliases": set(), "province": Counter(),
-                                                "city": Counter(), "grade": Counter(), "address": None, "n": 0})
-    for row in rankings.select(cols).to_pylist():
-        h = agg[row["hospital_id"]]
-        h["n"] += 1
-        h["names"][row["hospital_name"]] += 1
-        h["aliases"].update(x for x in (row["hospital_name"], row["hospital_name_raw"]) if x)
-        for key in ("province", "city", "grade"):
-            if row[key]:
-                h[key][row[key]] += 1
-        h["address"] = h["address"] or row["address"]
+    COLUMNS = ["ranking_id", "rank", "hospital_id", "hospital_name", "hospital_name_raw", "province", "city",
+               "grade", "address"]
 
-    def top(counter: Counter) -> str | None:
-        return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counter else None
+    def __init__(self) -> None:
+        self._agg: dict[str, dict] = defaultdict(lambda: {
+            "names": Counter(), "aliases": set(), "province": Counter(), "city": Counter(), "grade": Counter(),
+            "address": None, "n": 0})
 
-    rows = [{"hospital_id": hid, "name": top(h["names"]), "aliases": sorted(h["aliases"]),
-             "province": top(h["province"]), "city": top(h["city"]), "grade": top(h["grade"]),
-             "address": h["address"], "ranking_count": h["n"]} for hid, h in sorted(agg.items())]
-    return conform(pa.Table.from_pylist(rows), HOSPITALS)
+    def add(self, rankings: pa.Table) -> None:
+        for row in rankings.select(self.COLUMNS).to_pylist():
+            h = self._agg[row["hospital_id"]]
+            h["n"] += 1
+            h["names"][row["hospital_name"]] += 1
+            h["aliases"].update(x for x in (row["hospital_name"], row["hospital_name_raw"]) if x)
+            for key in ("province", "city", "grade"):
+                if row[key]:
+                    h[key][row[key]] += 1
+            if row["address"]:
+                candidate = ((row["ranking_id"], row["rank"]), row["address"])
+                h["address"] = min(h["address"], candidate) if h["address"] else candidate
+
+    def table(self) -> pa.Table:
+        def top(counter: Counter) -> str | None:
+            return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counter else None
+
+        if not self._agg:
+            return HOSPITALS.empty_table()
+        rows = [{"hospital_id": hid, "name": top(h["names"]), "aliases": sorted(h["aliases"]),
+                 "province": top(h["province"]), "city": top(h["city"]), "grade": top(h["grade"]),
+                 "address": h["address"][1] if h["address"] else None, "ranking_count": h["n"]}
+                for hid, h in sorted(self._agg.items())]
+        return conform(pa.Table.from_pylist(rows), HOSPITALS)

@@ -7,10 +7,10 @@ next run then simply reprocesses the same raw files (the merge is idempotent).
 
 Versioning rule: observations of an article are applied in WARC-Date order. Same content hash ->
 only first_seen/last_seen move. A different hash observed AFTER the current version's last_seen ->
-new version (+1), the old row goes to article_history with superseded_at. An older observation with
-another hash from ANOTHER extractor version replaces the extraction in place (re-processing after
-a parser upgrade). Other older observations (replays of merged shards, late shards) change
-nothing -> idempotent re-runs.
+new version (+1), the old row goes to article_history with superseded_at. An observation from
+ANOTHER extractor version that is not newer replaces the extraction in place, whatever its hash
+(re-processing after a parser upgrade: same version number, no history row). Other older
+observations (replays of merged shards, late shards) change nothing -> idempotent re-runs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -51,7 +50,7 @@ def load_state_table(state_dir: Path, name: str, columns: list[str] | None = Non
 def write_generation(state_dir: Path, run_id: str,
                      tables: dict[str, pa.Table | Callable[[], Iterator[pa.Table]]]) -> Path:
     """Write a complete new generation (not yet current). A table may be given as a callable
-    returning batches (streamed, see `materialize`)."""
+    returning tables (streamed from the merge's bucket files)."""
     gen = Path(state_dir) / "generations" / run_id
     shutil.rmtree(gen, ignore_errors=True)
     gen.mkdir(parents=True)
@@ -59,7 +58,8 @@ def write_generation(state_dir: Path, run_id: str,
         table = tables.get(name)
         if table is None:  # unchanged table: carry over from the current generation
             table = load_state_table(state_dir, name)
-        write_parquet(gen / f"{name}.parquet", schema, table() if callable(table) else [conform(table, schema)])
+        write_parquet(gen / f"{name}.parquet", schema,
+                      (conform(t, schema) for t in table()) if callable(table) else [conform(table, schema)])
     return gen
 
 
@@ -79,45 +79,6 @@ def commit_generation(state_dir: Path, run_id: str, keep: int = 2) -> None:
 POSITION = [pa.field("_src", pa.int32()), pa.field("_row", pa.int64())]
 ARTICLE_META = pa.schema([f for f in STATE_ARTICLES if f.name != "answer"] + POSITION)
 HISTORY_META = pa.schema([f for f in ARTICLE_HISTORY if f.name != "answer"] + POSITION)
-META_COLUMNS = [f.name for f in STATE_ARTICLES if f.name != "answer"]
-HISTORY_META_COLUMNS = [f.name for f in ARTICLE_HISTORY if f.name != "answer"]
-
-
-def with_position(table: pa.Table, src: int) -> pa.Table:
-    """Tag rows with their source file index and row number (for `materialize`)."""
-    return table.append_column("_src", pa.array(np.full(table.num_rows, src, dtype=np.int32))).append_column(
-        "_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-
-
-def materialize(meta: pa.Table, sources: list[Path | None], schema: pa.Schema,
-                batch_rows: int = 8192) -> Iterator[pa.Table]:
-    """Yield `meta` rows with their `answer` text read back from the source files, batch by batch.
-
-    Late materialization: the merge decides on small columns; the big text column is streamed
-    from each source Parquet file once, so peak memory is one batch of text, not all of it.
-    """
-    if meta.num_rows == 0:
-        return
-    meta = meta.sort_by([("_src", "ascending"), ("_row", "ascending")])
-    src = meta["_src"].to_numpy()
-    rows = meta["_row"].to_numpy()
-    bounds = np.flatnonzero(np.diff(src)) + 1
-    for part_start, part_end in zip(np.r_[0, bounds], np.r_[bounds, len(src)], strict=True):
-        want = rows[part_start:part_end]
-        part = meta.slice(part_start, part_end - part_start)
-        path = sources[int(src[part_start])]
-        offset = done = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["answer"]):
-            upto = int(np.searchsorted(want, offset + batch.num_rows, side="left"))
-            if upto > done:
-                answers = batch.column(0).take(pa.array(want[done:upto] - offset))
-                yield conform(part.slice(done, upto - done).append_column("answer", answers), schema)
-                done = upto
-            offset += batch.num_rows
-            if done >= len(want):
-                break
-        if done < len(want):
-            raise RuntimeError(f"{path}: {len(want) - done} rows missing while materializing")
 
 
 def _us(col: pa.ChunkedArray) -> list[int]:
@@ -128,8 +89,8 @@ def _us(col: pa.ChunkedArray) -> list[int]:
 def merge_articles(state: pa.Table, staged: list[pa.Table], stats: Counter) -> tuple[pa.Table, pa.Table]:
     """(current articles, new history rows) from the state articles and staged observations.
 
-    Works on ARTICLE_META tables (no answer text; `_src`/`_row` say where each row's text
-    lives) so memory does not grow with the text volume; `materialize` adds the text back.
+    Works on ARTICLE_META tables (no answer text; `_src`/`_row` say which input row each result
+    row comes from, so the caller takes the text and other columns back by `_row`).
     """
     combined = concat_as(ARTICLE_META, [state, *staged])
     n_state = state.num_rows
@@ -152,7 +113,13 @@ def merge_articles(state: pa.Table, staged: list[pa.Table], stats: Counter) -> t
             stats["merge/articles/new"] += 1
         elif hashes[i] == cur["hash"]:
             cur["first"], cur["last"] = min(cur["first"], first[i]), max(cur["last"], last[i])
-            stats["merge/articles/unchanged"] += 1
+            if extractors[i] != extractors[cur["idx"]]:
+                # same text read by another extractor version (a parser upgrade that changed other
+                # fields, e.g. title or kind): the re-extraction replaces the row in place too
+                cur["idx"] = i
+                stats["merge/articles/reextracted"] += 1
+            else:
+                stats["merge/articles/unchanged"] += 1
         elif first[i] > cur["last"]:
             history.append((cur["idx"], cur["version"], cur["first"], cur["last"], first[i], hashes[i]))
             current[ids[i]] = {"idx": i, "version": cur["version"] + 1, "first": cur["first"],
@@ -194,18 +161,15 @@ def _per_key(table: pa.Table, key: str, column: str, agg: str) -> pa.Array:
     return pc.take(grouped[f"{column}_{agg}"], positions)
 
 
-def latest_per_source(tables: list[pa.Table], key: str, schema: pa.Schema) -> pa.Table:
-    """Rows of the latest observation of each `key` (policy_id / ranking_id).
+def latest_of(table: pa.Table, key: str, schema: pa.Schema) -> pa.Table:
+    """Rows of the latest observation of each `key` in a table tagged with its input (`_src`).
 
     Newer content replaces older wholesale (a re-crawled ranking replaces all its rank rows).
     When several inputs hold the same observation (state + a replayed shard) the first input
-    wins, so replays never duplicate rows.
+    (smallest `_src`) wins, so replays never duplicate rows.
     """
-    parts = [conform(t, schema).append_column("_src", pa.array([i] * t.num_rows, pa.int32()))
-             for i, t in enumerate(tables) if t.num_rows]
-    if not parts:
+    if table.num_rows == 0:
         return schema.empty_table()
-    table = pa.concat_tables(parts)
     table = table.filter(pc.equal(table["seen_at"], _per_key(table, key, "seen_at", "max")))
     table = table.filter(pc.equal(table["_src"], _per_key(table, key, "_src", "min")))
     return conform(table, schema).sort_by([(key, "ascending")] + ([("rank", "ascending")]

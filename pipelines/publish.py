@@ -48,6 +48,12 @@ def write_parquet(path: Path, schema: pa.Schema, tables: Iterable[pa.Table | pa.
     return rows
 
 
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Streamed parts carry the exact column types; only field metadata/nullability may differ."""
+    return table if table.schema.equals(schema, check_metadata=True) else \
+        pa.Table.from_arrays(table.select(schema.names).columns, schema=schema)
+
+
 def _atomic_symlink(target: str, link: Path) -> None:
     tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
     if tmp.is_symlink() or tmp.exists():
@@ -98,7 +104,7 @@ def publish_snapshot(clean_dir: Path, run_id: str, tables: dict[str, pa.Table | 
     rows: dict[str, int] = {}
     for name, schema in DATASETS.items():
         table = tables.get(name, schema.empty_table())
-        batches = table() if callable(table) else table.to_batches(ROW_GROUP_ROWS)
+        batches = (_conform(t, schema) for t in table()) if callable(table) else table.to_batches(ROW_GROUP_ROWS)
         rows[name] = write_parquet(tmp / f"{name}.parquet", schema, batches)
         if fail_after == name:
             raise InjectedCrash(f"injected crash after writing {name}")

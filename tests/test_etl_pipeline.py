@@ -179,3 +179,45 @@ def test_truncated_warc_keeps_readable_pages_and_quarantines_the_rest(tmp_path):
     assert result["counters"]["raw/corrupt_warc"] == 1
     quarantine = pq.read_table(Path(result["staged"]) / "quarantine.parquet").to_pylist()
     assert [q["reason"] for q in quarantine] == ["raw/corrupt_warc"]
+
+
+def test_parser_upgrade_reprocesses_raw_files_and_replaces_rows_in_place(tmp_path, monkeypatch):
+    """A new EXTRACTOR_VERSION re-processes the same raw files; each re-extraction replaces its
+    row in place: same `version`, same first/last_seen, no article_history row."""
+    import pipelines.parse as parse_module
+
+    site = SampleSite()
+    paths = list(site.catalog.article_paths[:10])
+    (tmp_path / "raw" / "a").mkdir(parents=True)
+    write_warc(tmp_path / "raw" / "a" / "s1.warc.gz", etl_site_responses(site, paths, datetime(2026, 11, 1, tzinfo=UTC)))
+    raw, clean, state = tmp_path / "raw", tmp_path / "clean", tmp_path / "state"
+    run_etl(raw, clean, state, run_id="run-1")
+    before = pq.read_table(clean / "articles.parquet").to_pandas().set_index("article_id").sort_index()
+    multi = before[before.answer.str.contains("\n")]
+    assert len(multi) >= 1 and (before.extractor_version == EXTRACTOR_VERSION).all()
+
+    real_parse = parse_module.parse_page
+
+    def upgraded_parse(content, **kwargs):  # the "new parser": keeps only the first answer paragraph
+        record = real_parse(content, **kwargs)
+        record["answer_paragraphs"] = (record.get("answer_paragraphs") or [])[:1]
+        record["answer"] = "\n".join(record["answer_paragraphs"]) or record["answer"]
+        record["extractor_version"] = "test-upgrade"
+        return record
+
+    monkeypatch.setattr(parse_module, "parse_page", upgraded_parse)
+    monkeypatch.setattr(parse_module, "EXTRACTOR_VERSION", "test-upgrade")
+    assert needs_processing(state, list_raw_files(raw), "test-upgrade") == list_raw_files(raw)
+    report = run_etl(raw, clean, state, run_id="run-2")
+    assert report["files_new"] == 1 and report["new_versions"] == 0
+    assert report["counters"]["merge/articles/reextracted"] == len(before)
+    after = pq.read_table(clean / "articles.parquet").to_pandas().set_index("article_id").sort_index()
+    assert list(after.index) == list(before.index)
+    assert (after.version == before.version).all() and (after.extractor_version == "test-upgrade").all()
+    assert (after.first_seen == before.first_seen).all() and (after.last_seen == before.last_seen).all()
+    for aid, row in multi.iterrows():
+        assert after.loc[aid, "answer"] == row.answer.split("\n")[0]
+        assert after.loc[aid, "content_hash"] != row.content_hash
+    assert pq.read_table(clean / "article_history.parquet").num_rows == 0
+    assert {e["extractor_version"] for e in processed_registry(state).values()} == {"test-upgrade"}
+    assert run_etl(raw, clean, state, run_id="run-3")["published"] is False
