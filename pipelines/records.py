@@ -109,6 +109,11 @@ def region_fields(*candidates: Any) -> dict[str, str | None]:
     return out
 
 
+def _count(value: Any) -> int | None:
+    """A count field: an int (or numeric string); lists and names are not counts."""
+    return to_int(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
+
+
 def _as_list(value: Any) -> list:
     """A list field that may come as a list, a single string or a count (kept as list only)."""
     if isinstance(value, (list, tuple)):
@@ -176,7 +181,9 @@ def ranking_rows(ranking: dict, *, source_type: str, source_id: str, article_id:
             "hospital_id": hospital_key(raw_name, region["province"], region["city"]),
             "grade": hosp.get("grade"), "address": normalize_text(hosp.get("address")) or None,
             "doctors": _doctors(hosp.get("doctors")),
+            # the parser's `departments` is a count (91个科室): department_count; names would be a list
             "departments": [normalize_text(str(d)) for d in _as_list(hosp.get("departments")) if d],
+            "department_count": _count(hosp.get("departments")),
             "doctor_count": to_int(hosp.get("doctor_count")), "score": to_number(hosp.get("score")),
             "published": to_date(ranking.get("published")) or published, "seen_at": seen_at,
         })

@@ -91,6 +91,9 @@ def test_hospitals_merge_aliases_and_rankings_are_typed(published):
     assert len(merged) == 1 and "南平市第一医院" in list(merged.iloc[0].aliases)
     rankings = _read(root / "clean", "hospital_rankings")
     assert (rankings["rank"] >= 1).all() and set(rankings.hospital_id) <= set(hospitals.hospital_id)
+    # seed 000: "南平市第一医院 综合评分 :60 特色 :拥有91个科室,752位医生"
+    stated = rankings[(rankings.hospital_name == "南平市第一医院") & rankings.department_count.notna()]
+    assert len(stated) and set(stated.department_count) == {91} and set(stated.doctor_count) == {752}
 
 
 def test_rerun_on_same_inputs_gives_same_rows(etl_raw_archive, tmp_path):
