@@ -22,7 +22,9 @@ spider, set the pace and pages/s swung by +-30 % between runs):
 Both spiders crawl with politeness off (no robots delay, no AutoThrottle, same concurrency). Ours
 archives every response to WARC, keeps SQLite state and accounting and exports items to a JSON
 lines feed (parsed, or light items with `--variants light`). The bare spider follows same-site
-links with Scrapy's defaults. Target (issue #4): ours >= 85 % of bare pages/s; memory flat in N.
+links with Scrapy's defaults. Targets (issue #4): ours >= 85 % of bare pages/s; memory flat in N
+(the last lines compare peak RSS across the site sizes; ours runs with its default scheduler
+memory cap, HEALTHNEWS_SCHEDULER_MEMORY_MAX, and prints how many requests it spilled/refilled).
 
 This file is also the bare spider's module (`scrapy runspider`) and the server's (`--serve`).
 """
@@ -264,7 +266,10 @@ def run_variant(variant: str, url: str, work: Path, trace: bool = False, profile
     command = [*prefix, *command[1:], *_probe_settings(probe_out, trace, EXTENSIONS), *_set_options(extra)]
     result = _run(command, _env(SCRAPY_SETTINGS_MODULE="crawlers.settings"), data_dir, probe_out)
     manifest = json.loads((data_dir / "raw" / run_id / "manifest.json").read_text(encoding="utf-8"))
-    result.update(items=manifest["items"], balanced=manifest["balanced"] and manifest["pending"] == 0)
+    result.update(items=manifest["items"], balanced=manifest["balanced"] and manifest["pending"] == 0,
+                  spilled=manifest["stats"].get("healthnews/scheduler/spilled", 0),
+                  refilled=manifest["stats"].get("healthnews/scheduler/refilled", 0),
+                  queue_peak=manifest["stats"].get("healthnews/scheduler/memory_peak"))
     return result
 
 
@@ -310,6 +315,7 @@ def main() -> int:
     import psutil
 
     print(f"load average before: {os.getloadavg()}", flush=True)
+    peaks: dict[str, dict[int, float]] = {}
     for index, size in enumerate(args.sizes):
         repeats = args.repeats[min(index, len(args.repeats) - 1)]
         with tempfile.TemporaryDirectory() as tmp:
@@ -334,11 +340,15 @@ def main() -> int:
         print(f"SampleSite(extra_articles={size}): {prerendered} pre-rendered responses, {repeats} run(s) each; "
               f"server cpu/page={server_cpu / max(1, total_pages) * 1000:.2f} ms; load average {os.getloadavg()}")
         for variant, variant_runs in runs.items():
-            extra = f"  items={variant_runs[0].get('items')} balanced={variant_runs[0].get('balanced')}" \
-                if not variant.startswith("bare") else ""
+            first = variant_runs[0]
+            extra = (f"  items={first.get('items')} balanced={first.get('balanced')}"
+                     f" spilled={first.get('spilled')} refilled={first.get('refilled')}"
+                     f" queue peak={first.get('queue_peak')}") if not variant.startswith("bare") else ""
             print(_fmt(variant, variant_runs) + extra)
             for growth in variant_runs[-1].get("growth", []):
                 print(f"      {growth['kib']:>7} KiB {growth['count']:>7}  {' <- '.join(reversed(growth['where']))}")
+        for variant, variant_runs in runs.items():
+            peaks.setdefault(variant, {})[size] = max(r["peak_rss"] for r in variant_runs) / 2**20
         for base in (b for b in ("bare", "bare-tuned") if b in runs):
             base_rate = statistics.median(r["pages"] / r["elapsed"] for r in runs[base])
             base_cpu = statistics.median(r["cpu"] / r["pages"] for r in runs[base])
@@ -347,6 +357,12 @@ def main() -> int:
                 cpu = statistics.median(r["cpu"] / r["pages"] for r in runs[variant])
                 print(f"  {variant} vs {base}: pages/s ratio {rate / base_rate:.2f} (target >= 0.85), "
                       f"CPU/page ratio {cpu / base_cpu:.2f}", flush=True)
+    # Issue #4: memory flat in the site size (the sitemap's URLs must not all sit in memory).
+    for variant, by_size in peaks.items():
+        if len(by_size) > 1:
+            figures = ", ".join(f"{size}: {mib:.0f} MiB" for size, mib in by_size.items())
+            print(f"peak RSS by site size, {variant}: {figures}; largest / smallest "
+                  f"{max(by_size.values()) / min(by_size.values()):.2f} (target <= 1.10 for ours)")
     return 0
 
 

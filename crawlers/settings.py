@@ -84,6 +84,12 @@ HTTPERROR_ALLOWED_CODES = [304]                # 304 reaches the spider so store
 # bound (scrapy#5307) and JOBDIR only persists on a clean stop (scrapy#2399).
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+# At most this many requests wait in Scrapy's memory queue; beyond that their URLs wait only in
+# the state store's frontier (they are `pending` there anyway) and the queue is topped up from
+# it as it drains, so memory does not grow with the sitemap (crawlers/scheduler.py). 0 = no cap.
+# 2,000 Requests ≈ 4-5 MiB; smaller saves little and costs one SQLite round per limit/2 pages.
+SCHEDULER = "crawlers.scheduler.SpillingScheduler"
+HEALTHNEWS_SCHEDULER_MEMORY_MAX = 2000
 # LIFO (Scrapy default): depth-first keeps the in-memory queue small on big sites (flat memory);
 # the durable frontier is the state store anyway.
 

@@ -33,8 +33,11 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class PendingUrl:
+    """A frontier URL without an outcome: what is needed to re-create its request (resume, refill)."""
+
     url: str
     depth: int
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class CrawlStateStore(Protocol):
     def finish_run(self, complete: bool) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
+    # Spill queue: pending URLs whose requests the scheduler did not keep in memory (crawlers/scheduler.py).
+    def spill(self, pending: PendingUrl) -> None: ...
+    def take_spilled(self, limit: int) -> list[PendingUrl]: ...
+    def spilled_count(self) -> int: ...
 
 
 SCHEMA = """
@@ -92,6 +99,13 @@ CREATE TABLE IF NOT EXISTS frontier (
     PRIMARY KEY (job_id, url)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS frontier_pending ON frontier (job_id, state);
+CREATE TABLE IF NOT EXISTS spill (
+    seq INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    depth INTEGER NOT NULL,
+    priority INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spill_order ON spill (priority DESC, seq);
 CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY,
     etag TEXT,
@@ -126,6 +140,7 @@ class SqliteCrawlStateStore:
         self._job_id: int | None = None
         self._uncommitted = 0          # outcomes in the open transaction
         self._opened_at = 0.0          # monotonic time the open transaction began
+        self._spilled = 0              # rows in `spill` (one crawl process per state file)
 
     # -- grouped commits -----------------------------------------------------------------------------
     def _write(self, sql: str, params: tuple) -> sqlite3.Cursor:
@@ -148,8 +163,14 @@ class SqliteCrawlStateStore:
 
     # -- jobs ---------------------------------------------------------------------------------------
     def begin_run(self, run_id: str) -> JobInfo:
-        """Resume the unfinished job if there is one, else start a new job."""
+        """Resume the unfinished job if there is one, else start a new job.
+
+        The spill queue of a previous process is dropped: its URLs are still `pending` in the
+        frontier, so a resumed job re-issues them through `pending()` like every other.
+        """
         self.flush()
+        self._db.execute("DELETE FROM spill")
+        self._spilled = 0
         row = self._db.execute(
             "SELECT job_id, run_ids FROM jobs WHERE finished_at IS NULL ORDER BY job_id DESC LIMIT 1"
         ).fetchone()
@@ -244,6 +265,37 @@ class SqliteCrawlStateStore:
             "GROUP BY 1", (self.job_id,),
         ).fetchall()
         return {key: n for key, n in rows}
+
+    # -- spill queue ----------------------------------------------------------------------------------
+    def spill(self, pending: PendingUrl) -> None:
+        """Park a pending URL's request here instead of in the scheduler's memory queue.
+
+        The frontier row stays `pending` (resume and accounting do not care where the request
+        waits); this table only orders what the scheduler takes back, highest priority first.
+        """
+        self._write("INSERT INTO spill (url, depth, priority) VALUES (?, ?, ?)",
+                    (pending.url, pending.depth, pending.priority))
+        self._spilled += 1
+
+    def take_spilled(self, limit: int) -> list[PendingUrl]:
+        """Remove up to `limit` spilled URLs (highest priority, then oldest) and return those still
+        pending in this job: a URL that got an outcome meanwhile is not fetched again."""
+        limit = max(0, limit)
+        rows = self._db.execute(
+            "SELECT s.seq, s.url, s.depth, s.priority, f.state FROM spill s "
+            "LEFT JOIN frontier f ON f.job_id = ? AND f.url = s.url "
+            "ORDER BY s.priority DESC, s.seq LIMIT ?", (self.job_id, limit),
+        ).fetchall()
+        if not rows:
+            return []
+        # Same order and limit, same connection, nothing written in between: the same rows.
+        self._write("DELETE FROM spill WHERE seq IN (SELECT seq FROM spill ORDER BY priority DESC, seq LIMIT ?)",
+                    (limit,))
+        self._spilled -= len(rows)
+        return [PendingUrl(url, depth, priority) for _, url, depth, priority, state in rows if state == "pending"]
+
+    def spilled_count(self) -> int:
+        return self._spilled
 
     # -- page memory ---------------------------------------------------------------------------------
     def page_info(self, url: str) -> PageInfo | None:

@@ -60,14 +60,19 @@ def test_second_run_uses_304s_and_finds_new_article(tmp_path: Path) -> None:
     assert items <= full_urls
 
 
-# Default grouped commits, and a window so wide that the killed run committed nothing at all: its
-# archived pages were never even enqueued durably, and must still be replayed, not fetched twice.
-@pytest.mark.parametrize("commits", [{}, {"HEALTHNEWS_STATE_COMMIT_EVERY": 100_000,
-                                          "HEALTHNEWS_STATE_COMMIT_SECONDS": 3600}], ids=["default", "none"])
-def test_resume_after_sigkill_loses_nothing_and_archives_nothing_twice(tmp_path: Path, commits: dict) -> None:
+# Default grouped commits; a window so wide that the killed run committed nothing at all (its
+# archived pages were never even enqueued durably, and must still be replayed, not fetched twice);
+# and a memory queue of 5 requests, so most of the frontier waits spilled in SQLite in both runs.
+NOTHING_COMMITTED = {"HEALTHNEWS_STATE_COMMIT_EVERY": 100_000, "HEALTHNEWS_STATE_COMMIT_SECONDS": 3600}
+SPILL = {"HEALTHNEWS_SCHEDULER_MEMORY_MAX": 5}
+
+
+@pytest.mark.parametrize("variant", [{}, NOTHING_COMMITTED, SPILL], ids=["default", "none", "spill"])
+def test_resume_after_sigkill_loses_nothing_and_archives_nothing_twice(tmp_path: Path, variant: dict) -> None:
+    spill = variant if variant is SPILL else {}
     with SampleSiteServer(SampleSite(), host="127.0.0.1", port=0) as server:
         slow = {**FAST, "CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 0.03,
-                **commits}
+                **variant}
         first_id = new_run_id()
         process = subprocess.Popen(build_command([server.url], tmp_path, first_id, settings=slow),
                                    cwd=tmp_path, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,12 +85,15 @@ def test_resume_after_sigkill_loses_nothing_and_archives_nothing_twice(tmp_path:
         first_dir = tmp_path / "raw" / first_id
         assert list(first_dir.glob("*.warc.gz.open")) and not (first_dir / "manifest.json").exists()
 
-        second = run_crawl([server.url], tmp_path, settings=FAST, timeout=120)
+        second = run_crawl([server.url], tmp_path, settings={**FAST, **spill}, timeout=120)
         catalog = server.site.catalog
         base = server.url.rstrip("/")
 
     assert second["resumed_from"] == [first_id] and second["pending"] == 0 and second["balanced"]
-    if commits:  # nothing was committed: every page the killed run archived comes from its WARC
+    if spill:  # the resumed frontier itself overflowed the memory queue and came back from SQLite
+        stats = second["stats"]
+        assert stats["healthnews/scheduler/spilled"] == stats["healthnews/scheduler/refilled"] > 0
+    if variant is NOTHING_COMMITTED:  # every page the killed run archived comes from its WARC
         first_final = [c for c in captures([first_dir]) if c[2] != 500 and not c[1].endswith("/robots.txt")]
         # (>=: the spider's own robots.txt request is replayed too)
         assert second["replayed"] >= len(first_final) > 0, (second["replayed"], len(first_final))
