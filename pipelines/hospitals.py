@@ -32,7 +32,7 @@ class HospitalMention(NamedTuple):
     name: str
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def canonical_hospital_name(name: str) -> str:
     """Normalized surface form: NFKC (full-width → half-width), no spaces, no surrounding punctuation."""
     if not name:
@@ -43,7 +43,7 @@ def canonical_hospital_name(name: str) -> str:
     return _LEADING_JUNK.sub("", name)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def hospital_key(name: str, province: str | None = None, city: str | None = None) -> str:
     """Merge key `<adcode>|<core name>`: the same hospital written with or without its place prefix
     maps to one key (福建省南平市第一医院 and 南平市第一医院 in 福建 南平 → `350700|第一医院`).
@@ -81,7 +81,7 @@ def _left_bound(text: str, start: int, floor: int) -> int:
     return i + _name_start(text[i:start]) if i < start else i
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _name_start(prefix: str) -> int:
     """Where the name starts inside the run of name characters before a suffix (cached: the same
     runs recur across related items)."""
@@ -106,7 +106,7 @@ def _name_start(prefix: str) -> int:
     return cut
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _accept(prefix: str) -> bool:
     return not is_generic_hospital_phrase(prefix) and not P.PLATFORM_NAMES.search(prefix)
 

@@ -54,7 +54,7 @@ class TrackingParams:
         return bool(self.prefixes) and lowered.startswith(self.prefixes)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def canonicalize(url: str, tracking: TrackingParams) -> str:
     """Return the canonical form of an absolute http(s) URL (other schemes are returned unchanged).
 

@@ -96,7 +96,7 @@ def _clean_label_en(raw: str) -> str:
     return label if _HAS_LETTER.search(label) else ""
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _clean_label(raw: str) -> str:
     """Label from the text before a number: last clause, fillers and years dropped, place name
     dropped, tail kept if too long (cached: snippets recur across pages)."""
