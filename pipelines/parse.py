@@ -10,7 +10,7 @@ ETL can quarantine it with a reason instead of crashing or silently dropping it.
 
 Error codes: `empty_input`, `not_text`, `truncated_input`, `charset_mismatch:<codec>`,
 `charset_guessed:gb18030`, `decode_replaced`, `html_repaired`, `html_unparseable`, `no_title`,
-`no_answer`, `not_a_page` (an XML document such as a sitemap), `listing_page` (home / listing /
+`no_answer`, `not_a_page` (an XML document such as a sitemap, or a robots.txt), `listing_page` (home / listing /
 search page: a list of teasers, not a Q&A), `enrich_failed:<ExceptionName>`, `parser_error:<ExceptionName>` (a bug: report it).
 """
 
@@ -25,6 +25,7 @@ from pipelines.blocks import count_control_bytes, looks_like_html, parse_html
 from pipelines.decode import MAX_INPUT_BYTES, decode_bytes
 from pipelines.extract import enrich
 from pipelines.layouts import Document, page_for
+from pipelines.patterns.layout import ROBOTS_DIRECTIVE
 from pipelines.split import RelatedRaw, match_meta
 
 # Bump whenever the output for the same input can change (the ETL keys its parse cache on it).
@@ -165,8 +166,8 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
     if not text.strip():
         errors.append("empty_input")
         return _empty_record(source, url, errors)
-    if text.lstrip()[:5] == "<?xml" and not looks_like_html(text):
-        errors.append("not_a_page")  # sitemap, feed or other XML document
+    if (text.lstrip()[:5] == "<?xml" or ROBOTS_DIRECTIVE.match(text)) and not looks_like_html(text):
+        errors.append("not_a_page")  # sitemap, feed or other XML document; robots.txt
         return _empty_record(source, url, errors)
 
     root = parse_html(text, errors, utf8) if looks_like_html(text) else None

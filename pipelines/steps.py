@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 Step = Callable[[Iterable[Any], "StepContext"], Iterator[Any]]
 
@@ -48,11 +49,25 @@ def run_steps(items: Iterable[Any], steps: list[Step], ctx: StepContext) -> Iter
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
 
+XML_TYPES = ("application/xml", "text/xml")
+
+
+def _crawler_document(url: str | None, ctype: str) -> str | None:
+    """`robots_txt` / `xml_document` for the files every crawl fetches besides pages (robots.txt,
+    sitemaps, feeds): archived for the record, never articles, and not bad input either."""
+    if url and urlsplit(url).path == "/robots.txt":
+        return "robots_txt"
+    if ctype.startswith(XML_TYPES) or ctype.endswith("+xml") and ctype != "application/xhtml+xml":
+        return "xml_document"
+    return None
+
+
 def select_pages(records: Iterable[Any], ctx: StepContext) -> Iterator[Any]:
     """Keep 2xx HTML/text `response` records; count or quarantine everything else.
 
     Out of scope (counted only): warcinfo/request/metadata records, revisits (304: content
-    unchanged, nothing to parse), non-2xx responses (`raw/skipped/http_<status>`). Bad inputs
+    unchanged, nothing to parse), non-2xx responses (`raw/skipped/http_<status>`), robots.txt
+    and XML documents such as sitemaps (`raw/skipped/robots_txt`, `raw/skipped/xml_document`). Bad inputs
     (quarantined): empty 2xx bodies, binary payloads, unsupported content types.
     """
     for rec in records:
@@ -68,6 +83,10 @@ def select_pages(records: Iterable[Any], ctx: StepContext) -> Iterator[Any]:
             ctx.count(f"raw/skipped/http_{rec.status}")
             continue
         ctype = (rec.content_type or "").split(";")[0].strip().lower()
+        non_page = _crawler_document(rec.url, ctype)
+        if non_page:
+            ctx.count(f"raw/skipped/{non_page}")  # expected on every crawl: counted, not quarantined
+            continue
         if ctype and not ctype.startswith(HTML_TYPES):
             ctx.reject("raw/unsupported_content_type", f"content type {ctype!r} is not HTML/text",
                        url=rec.url, raw_ref=ref, seen_at=rec.date)

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 PARSE_FIELDS = {"source", "url", "title", "answer", "answer_paragraphs", "kind", "published", "related",
                 "ranking", "policy", "errors", "extractor_version"}
 # Every published dataset must have rows after one sample-site run, except history (needs an edit).
-MAY_BE_EMPTY = {"article_history"}
+MAY_BE_EMPTY = {"article_history", "quarantine"}  # the sample site serves no bad input
 
 
 def healthnews(*args: str, cwd: Path, env_extra: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -66,7 +66,11 @@ def test_run_publishes_every_dataset_with_the_data_dictionary_columns(main_run) 
         if name not in MAY_BE_EMPTY:
             assert len(frame) > 0, f"{name} has no rows"
     assert summary["ok"] is True
-    assert summary["articles"] == len(pd.read_parquet(files["articles"]))
+    articles = pd.read_parquet(files["articles"])
+    assert summary["articles"] == len(articles)
+    # robots.txt and the sitemap are archived but are neither articles nor bad input
+    assert not articles.url.str.endswith(("/robots.txt", "/sitemap.xml")).any()
+    assert not pd.read_parquet(files["quarantine"]).url.str.endswith(("/robots.txt", "/sitemap.xml")).any()
     assert summary["hospital_ranking_rows"] == len(pd.read_parquet(files["hospital_rankings"]))
     assert summary["pages_fetched"] >= summary["articles"]
     assert Path(summary["manifest"]).is_file() and Path(summary["raw_run_dir"]).is_dir()

@@ -153,12 +153,17 @@ def test_bad_pages_are_quarantined_with_reasons(tmp_path):
         (f"{ETL_SITE_URL}/blob.html", 200, html, b"\x00\x01\x02binary\x00" * 20, when),
         (f"{ETL_SITE_URL}/blank.html", 200, html, b"<html><body><div> </div></body></html>", when),
         (f"{ETL_SITE_URL}/gone.html", 404, html, b"<html>not found</html>", when),
+        # expected crawler files: counted, neither articles nor quarantine
+        (f"{ETL_SITE_URL}/robots.txt", 200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /x/\n", when),
+        (f"{ETL_SITE_URL}/sitemap.xml", 200, {"Content-Type": "application/xml"},
+         b'<?xml version="1.0"?><urlset><url><loc>/a.html</loc></url></urlset>', when),
     ]
     (tmp_path / "raw").mkdir()
     write_warc(tmp_path / "raw" / "bad.warc.gz", iter(responses))
     result = process_shard(tmp_path / "raw" / "bad.warc.gz", tmp_path / "staging", extractor_version="t")
-    assert result["pages_read"] == 5 and result["parsed"] == 0 and result["quarantined"] == 4
+    assert result["pages_read"] == 7 and result["parsed"] == 0 and result["quarantined"] == 4
     assert result["counters"]["raw/skipped/http_404"] == 1
+    assert result["counters"]["raw/skipped/robots_txt"] == 1 and result["counters"]["raw/skipped/xml_document"] == 1
     quarantine = pq.read_table(Path(result["staged"]) / "quarantine.parquet").to_pandas()
     reasons = dict(zip(quarantine.url.str.rsplit("/", n=1).str[-1], quarantine.reason.astype(str), strict=True))
     assert reasons["empty.html"] == "raw/empty_body"

@@ -12,6 +12,9 @@ import re
 
 from pipelines.text import DATE_PATTERN, EN_DATE_PATTERN
 
+# A robots.txt file (RFC 9309) parsed as a text page: its first line is a directive.
+ROBOTS_DIRECTIVE = re.compile(r"^\s*(?:user-agent|disallow|allow|sitemap|crawl-delay)\s*:", re.I)
+
 # Heading that opens the related-items list.
 RELATED_HEADING = re.compile(
     r"^(?:相关推荐|相关文章|相关阅读|相关问题|推荐阅读|延伸阅读|猜你喜欢|热门推荐|为你推荐"
