@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flows.settings import SAMPLE_SITE_CRAWL_SETTINGS
+from flows.settings import SAMPLE_SITE_CRAWL_SETTINGS, SAMPLE_SITE_PORT
 from healthnews.errors import UserError
 
 CONNECT_TIMEOUT_S = 10.0
@@ -71,6 +71,14 @@ def _summary(result: dict, data_dir: Path, elapsed: dict) -> dict:
     }
 
 
+def _sample_site_server(site_cls, server_cls):
+    """The sample site on SAMPLE_SITE_PORT, or on any free port when that one is taken."""
+    try:
+        return server_cls(site_cls(), host="127.0.0.1", port=SAMPLE_SITE_PORT).start()
+    except OSError:  # address in use (another run, `healthnews serve-sample`, anything else)
+        return server_cls(site_cls(), host="127.0.0.1", port=0).start()
+
+
 def run_main_job(start_urls: list[str] | None, data_dir: Path) -> dict:
     """Crawl (bundled sample site when start_urls is None) and publish; return a summary dict."""
     started = time.perf_counter()
@@ -84,7 +92,7 @@ def run_main_job(start_urls: list[str] | None, data_dir: Path) -> dict:
     else:
         from healthnews.sample_site import SampleSite, SampleSiteServer
 
-        with SampleSiteServer(SampleSite(), host="127.0.0.1", port=0) as server:
+        with _sample_site_server(SampleSite, SampleSiteServer) as server:
             result = pipeline_flow([server.url], data_dir, crawl_settings=SAMPLE_SITE_CRAWL_SETTINGS)
     crawl, etl = result["crawl"], result["etl"]
     elapsed = {"crawl": crawl.get("seconds", 0.0), "etl": etl.get("seconds", 0.0),

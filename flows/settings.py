@@ -36,6 +36,10 @@ CRAWL_RETRIES = 1
 IO_RETRIES = 2
 IO_RETRY_DELAY_S = 2.0
 ARTIFACT_KEY_PREFIX = "healthnews"
+# `healthnews run` serves the bundled sample site on this port when it is free (else any free
+# port): the same URLs every run, so a second run is incremental (304s, only last_seen moves)
+# instead of a "new site" whose pages all dedupe against the previous run's.
+SAMPLE_SITE_PORT = int(os.environ.get("HEALTHNEWS_SAMPLE_SITE_PORT", "8765"))
 # The bundled sample site is our own server on 127.0.0.1: no politeness delay is needed there
 # (real sites keep crawlers/settings.py's AutoThrottle + delay). Cuts `healthnews run` from ~36 s
 # of crawling to a few seconds.
