@@ -8,7 +8,6 @@ closed only if the crawl finished with nothing pending; otherwise the next run r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 from scrapy import signals
 
 from crawlers.context import get_run_context
+from pipelines.rawio import file_digest
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +37,6 @@ def write_json_atomic(path: Path, payload: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def format_report(report: dict) -> str:
@@ -82,7 +74,7 @@ class CrawlReportExtension:
         run_dir = self.context.data_dir / "raw" / run_id
         if not run_dir.is_dir() or (run_dir / MANIFEST_NAME).exists():
             return
-        files = [{"name": p.name, "size": p.stat().st_size, "sha256": _sha256(p)} for p in sorted(run_dir.glob("*.warc.gz"))]
+        files = [{"name": p.name, "size": p.stat().st_size, "sha256": file_digest(p)} for p in sorted(run_dir.glob("*.warc.gz"))]
         write_json_atomic(run_dir / MANIFEST_NAME, {
             "run_id": run_id, "status": "killed", "recovered_by": self.context.run_id,
             "note": "the crawl process died; its files were recovered and its pending URLs resumed by recovered_by",

@@ -229,7 +229,7 @@ def starts_teaser_list(blocks: list[Block], i: int) -> bool:
         if i >= n or not blocks[i].href or len(blocks[i].text) > _NOISE_MAX_LEN:
             return False
         one_line = TRAILING_DATE.match(blocks[i].text)
-        if one_line and _date_of(one_line):
+        if one_line and date_of_match(one_line):
             i += 1
             continue
         for j in range(i + 1, min(i + 1 + _TEASER_MAX_LINES, n)):
@@ -318,7 +318,7 @@ def parse_related(blocks: list[Block]) -> list[RelatedRaw]:
         if b.href and short:
             one_line = TRAILING_DATE.match(text)
             if one_line:
-                day = _date_of(one_line)
+                day = date_of_match(one_line)
                 if day:
                     if group and group[0].href:  # the previous linked title had no date line
                         items.append(_make_item(group, None, None))
@@ -330,10 +330,6 @@ def parse_related(blocks: list[Block]) -> list[RelatedRaw]:
     if group and group[0].href:
         items.append(_make_item(group, None, None))
     return items
-
-
-def _date_of(m) -> date | None:
-    return date_of_match(m)
 
 
 def _make_item(group: list[Block], category: str | None, day: date | None) -> RelatedRaw:

@@ -57,7 +57,7 @@ def _crawler_document(url: str | None, ctype: str) -> str | None:
     sitemaps, feeds): archived for the record, never articles, and not bad input either."""
     if url and urlsplit(url).path == "/robots.txt":
         return "robots_txt"
-    if ctype.startswith(XML_TYPES) or ctype.endswith("+xml") and ctype != "application/xhtml+xml":
+    if ctype.startswith(XML_TYPES) or (ctype.endswith("+xml") and ctype != "application/xhtml+xml"):
         return "xml_document"
     return None
 
