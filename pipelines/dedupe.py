@@ -105,16 +105,6 @@ def band_hash(sig: np.ndarray, band: int) -> np.ndarray:
     return bh
 
 
-def candidate_pairs(sig: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """(m, 2) index pairs sharing at least one LSH band (eligible rows only), unique, i < j."""
-    sub = sig[eligible]
-    parts = list(iter_candidate_pairs(lambda b: band_hash(sub, b), np.flatnonzero(eligible)))
-    if not parts:
-        return np.empty((0, 2), dtype=np.int64)
-    uniq = np.sort(np.concatenate(parts))
-    return np.stack([uniq >> 32, uniq & 0xFFFFFFFF], axis=1)
-
-
 def iter_candidate_pairs(band_of: Callable[[int], np.ndarray], idx: np.ndarray) -> Iterator[np.ndarray]:
     """Pair keys (lo << 32 | hi) sharing an LSH band, band by band, each pair yielded once.
 
