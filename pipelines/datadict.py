@@ -6,6 +6,7 @@ when the committed file differs from what the schemas produce.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -100,7 +101,12 @@ def _short_type(t: pa.DataType) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    target = Path(argv[0]) if argv else DOC_PATH
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.datadict",
+        description="Regenerate the data dictionary from pipelines.schemas (CI fails when it is stale).")
+    parser.add_argument("target", nargs="?", type=Path, default=DOC_PATH,
+                        help=f"output file (default: {DOC_PATH.relative_to(DOC_PATH.parents[1])})")
+    target = parser.parse_args(argv).target
     target.write_text(render(), encoding="utf-8")
     print(f"wrote {target}")
     return 0

@@ -30,8 +30,8 @@ from pipelines import etl_buckets as eb
 from pipelines import etl_merge as em
 from pipelines.dedupe import signatures
 from pipelines.etl_state import commit_generation, current_generation, load_state_table, write_generation
-from pipelines.partition import Partitioner, release_memory
-from pipelines.publish import publish_snapshot, write_parquet
+from pipelines.partition import Partitioner, column_reader, release_memory
+from pipelines.publish import current_snapshot, publish_snapshot, write_parquet
 from pipelines.rawio import CorruptWarc, file_digest, iter_records, list_raw_files
 from pipelines.records import page_rows
 from pipelines.schemas import (
@@ -47,7 +47,7 @@ from pipelines.schemas import (
     STATE_RELATED,
 )
 from pipelines.steps import StepContext, make_parse_step, run_steps, select_pages
-from pipelines.validate import PublishAborted, check_dataset, concat_as, conform
+from pipelines.validate import PublishAborted, check_dataset, check_references, concat_as, conform
 
 __all__ = ["list_raw_files", "file_digest", "process_shard", "merge_and_publish", "processed_registry",
            "needs_processing", "run_etl", "new_run_id"]
@@ -174,6 +174,15 @@ def _quarantine(state_dir: Path, staged: list[Path]) -> pa.Table:
     return quarantine
 
 
+def _published_ids(clean_dir: Path, dataset: str, column: str) -> pa.Array:
+    """Ids in the current snapshot (one column read): the previous run's dedupe survivors."""
+    snapshot = current_snapshot(clean_dir)
+    path = snapshot / f"{dataset}.parquet" if snapshot else None
+    if path is None or not path.exists():
+        return pa.array([], pa.string())
+    return pq.read_table(path, columns=[column])[column].combine_chunks()
+
+
 def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, run_id: str,
                       inputs: list[dict], keep_snapshots: int = 5, fail_after: str | None = None) -> dict:
     """Merge staged shards into the state, dedupe, validate, publish one atomic snapshot.
@@ -214,7 +223,10 @@ def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, r
         articles, current_articles = eb.merge_article_buckets(work, state, staged, k["articles"], out, dups, stats)
         lap("merge_articles")
         # 2. dedupe articles (exact, near) over compact arrays
-        compact, article_dups, removed_articles = articles.dedupe("articles")
+        # the survivor of a duplicate cluster stays the one published last time (sticky), so a
+        # late shard with an earlier fetch of its twin does not switch the published id
+        compact, article_dups, removed_articles = articles.dedupe(
+            "articles", sticky=_published_ids(clean_dir, "articles", "article_id"))
         dups.write(article_dups)
         links = em.link_lookups(compact)
         del compact, articles, article_dups
@@ -223,7 +235,8 @@ def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, r
         related, related_link = eb.merge_related_buckets(work, state["related"], staged, k["related"], out, links,
                                                          removed_articles)
         del links  # ~14 MB at 100k pages: gone before the related dedupe allocates its arrays
-        _, related_dups, removed_related = related.dedupe("related_items")
+        _, related_dups, removed_related = related.dedupe(
+            "related_items", sticky=_published_ids(clean_dir, "related_items", "related_id"))
         dups.write(related_dups)
         del related, related_dups
         lap("related_items")
@@ -238,7 +251,7 @@ def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, r
         lap("policies_rankings")
         # 5. validate the remaining datasets (row checks per bucket, dataset gates)
         published_articles = eb.publish_keyed_buckets(out, {"articles": removed_articles,
-                                                            "related_items": removed_related})
+                                                            "related_items": removed_related}, dups)
         del removed_articles, removed_related  # only small tables stay alive into the writes below
         dups.close()
         duplicates = eb.publish_duplicates(dups, out)
@@ -249,6 +262,12 @@ def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, r
         parsed = sum(int(i.get("parsed", 0)) for i in inputs) + current_articles
         if parsed > 0 and published_articles == 0:
             raise PublishAborted(f"articles is empty although {parsed} pages were parsed")
+        # every foreign key of a published child must name a published parent (the cascade above
+        # guarantees it; this gate makes a regression abort the run instead of shipping orphans)
+        orphans = check_references(column_reader(out.published, {"hospitals": hospitals_table}))
+        if orphans:
+            raise PublishAborted(f"referential integrity: {orphans}")
+        stats.update(out.counters)
         lap("validate")
         # 6. state generation, snapshot, swap, then commit state (crash => previous state + snapshot)
         write_generation(state_dir, run_id, {

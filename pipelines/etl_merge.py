@@ -84,8 +84,30 @@ def link_related(related: pa.Table, by_url: pa.Table, by_title: pa.Table, remove
     return related.set_column(related.schema.get_field_index("article_id"), "article_id", linked.cast(pa.string()))
 
 
+def published_pages(related: pa.Table, removed_articles: pa.Table, rejected_articles: pa.Array) -> pa.Table:
+    """`shown_on` as published: a page removed as a duplicate is replaced by the article kept for
+    it (as `link_related` does for `article_id`), a rejected page is left out, so every listed
+    page joins to `articles`. The state keeps the observed page ids; only the published view maps.
+    """
+    if related.num_rows == 0:
+        return related
+    pages = pc.list_flatten(related["shown_on"])
+    owner = pc.list_parent_indices(related["shown_on"])
+    pages = pc.coalesce(lookup(pages, removed_articles["removed_id"], removed_articles["kept_id"]), pages)
+    keep = pc.invert(pc.fill_null(pc.is_in(pages, value_set=rejected_articles), False))
+    pairs = pa.table({"row": owner, "page": pages.cast(pa.string())}).filter(keep)
+    pairs = pairs.group_by(["row", "page"], use_threads=False).aggregate([]).sort_by(
+        [("row", "ascending"), ("page", "ascending")])
+    counts = np.bincount(pairs["row"].to_numpy(), minlength=related.num_rows)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), pairs["page"].combine_chunks())
+    related = related.set_column(related.schema.get_field_index("shown_on"), "shown_on", lists)
+    return related.set_column(related.schema.get_field_index("shown_on_count"), "shown_on_count",
+                              pa.array(counts.astype(np.int32)))
+
+
 REMOVED = pa.schema([pa.field("removed_id", pa.string()), pa.field("kept_id", pa.string()),
-                     pa.field("method", pa.string())])
+                     pa.field("method", pa.string()), pa.field("similarity", pa.float64())])
 
 
 def _hash_codes(column: pa.ChunkedArray) -> np.ndarray:
@@ -99,23 +121,26 @@ def _hash_codes(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def dedupe_compact(compact: pa.Table, sig_rows: Callable[[np.ndarray], np.ndarray], *,
-                   dataset: str, id_col: str) -> tuple[pa.Table, pa.Table]:
+                   dataset: str, id_col: str, sticky: pa.Array | None = None) -> tuple[pa.Table, pa.Table]:
     """Exact + near dedupe over compact per-row arrays (sorted by id): (duplicates, removed map).
 
     `compact` holds id, content_hash, first_seen, url, title, shingles; `sig_rows` reads
     signature rows (by position) for the near-duplicate search only. The kept row of a
-    cluster is the earliest seen, then the shortest URL, then the smallest id, so results do not
-    depend on input order.
+    cluster is the one published by the previous run (`sticky`: its published ids), then the
+    earliest seen, then the shortest URL, then the smallest id, so results depend neither on
+    input order nor on a late shard that moves a twin's first_seen back (published ids stay).
     """
     n = compact.num_rows
     if n == 0:
         return DUPLICATES.empty_table(), REMOVED.empty_table()
     first = pc.cast(compact["first_seen"], pa.int64()).to_numpy()
     url_len = pc.fill_null(pc.utf8_length(compact["url"]), 0).to_numpy()
+    was_published = np.zeros(n, dtype=bool) if sticky is None or len(sticky) == 0 else \
+        pc.is_in(compact[id_col], value_set=sticky).to_numpy()
     priority = np.empty(n, dtype=np.int64)
-    # earliest seen wins; ties: the shorter URL (an original rather than a mirror/copy path), then
-    # the smaller id (rows are sorted by id, so the position is the id's rank)
-    priority[np.lexsort((np.arange(n), url_len, first))] = np.arange(n)
+    # previously published first; then earliest seen; ties: the shorter URL (an original rather
+    # than a mirror/copy path), then the smaller id (rows are sorted by id: position = id rank)
+    priority[np.lexsort((np.arange(n), url_len, first, ~was_published))] = np.arange(n)
     shingles = pc.fill_null(compact["shingles"], 0).to_numpy()
     found = find_duplicates_banded(_hash_codes(compact["content_hash"]), sig_rows, shingles, priority)
     removed, kept = pa.array(found.removed), pa.array(found.kept)
@@ -125,8 +150,25 @@ def dedupe_compact(compact: pa.Table, sig_rows: Callable[[np.ndarray], np.ndarra
                      "method": methods, "similarity": pa.array(found.similarity, pa.float64()),
                      "title": compact["title"].take(removed), "url": compact["url"].take(removed)})
     removed_map = pa.table({"removed_id": compact[id_col].take(removed), "kept_id": compact[id_col].take(kept),
-                            "method": methods}, schema=REMOVED)
+                            "method": methods, "similarity": dups["similarity"]}, schema=REMOVED)
     return conform(dups, DUPLICATES), removed_map
+
+
+def history_of_removed(history: pa.Table, removed: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(history rows to publish, `duplicates` rows): earlier versions of an article removed as a
+    duplicate are duplicates too (dataset `article_history`, row_id `<article_id>:v<version>`,
+    same kept article, method and similarity), so `article_history` never names a missing article."""
+    pos = pc.index_in(history["article_id"], value_set=removed["removed_id"])
+    hit = pc.is_valid(pos)
+    if history.num_rows == 0 or not pc.any(hit).as_py():
+        return history, DUPLICATES.empty_table()
+    gone, pos = history.filter(hit), pos.filter(hit)
+    dups = pa.table({
+        "dataset": pa.repeat(pa.scalar("article_history", pa.string()), gone.num_rows),
+        "row_id": pc.binary_join_element_wise(gone["article_id"], gone["version"].cast(pa.string()), ":v"),
+        "duplicate_of": pc.take(removed["kept_id"], pos), "method": pc.take(removed["method"], pos),
+        "similarity": pc.take(removed["similarity"], pos), "title": gone["title"], "url": gone["url"]})
+    return history.filter(pc.invert(hit)), conform(dups, DUPLICATES)
 
 
 def drop_superseded(table: pa.Table, *, dataset: str, id_col: str, prefix: str, removed_articles: pa.Table,

@@ -17,6 +17,7 @@ search page: a list of teasers, not a Q&A), `enrich_failed:<ExceptionName>`, `pa
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -37,6 +38,7 @@ MAX_INPUT_CHARS = MAX_INPUT_BYTES
 # so is a page with that many related items and at most a section heading (`最新文章`) above them.
 _LISTING_META_LINES = 3
 _LISTING_MAX_ANSWER_CHARS = 16
+_XML_START = re.compile(r"\s*<\?xml")
 # Share of control / replacement characters in the first 4 KB above which input is "not text".
 _NOT_TEXT_RATIO = 0.10
 
@@ -163,10 +165,10 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
     if _looks_binary(text, control_free=utf8 is not None):
         errors.append("not_text")
         return _empty_record(source, url, errors)
-    if not text.strip():
+    if not text or text.isspace():  # no copy of the page, unlike `not text.strip()`
         errors.append("empty_input")
         return _empty_record(source, url, errors)
-    if (text.lstrip()[:5] == "<?xml" or ROBOTS_DIRECTIVE.match(text)) and not looks_like_html(text):
+    if (_XML_START.match(text) or ROBOTS_DIRECTIVE.match(text)) and not looks_like_html(text):
         errors.append("not_a_page")  # sitemap, feed or other XML document; robots.txt
         return _empty_record(source, url, errors)
 

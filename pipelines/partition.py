@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +158,22 @@ def iter_arrow(paths: list[Path]) -> Iterator[pa.Table]:
             with pa.OSFile(str(path), "rb") as source:
                 for batch in pa.ipc.open_stream(source):
                     yield pa.Table.from_batches([batch])
+
+
+def column_reader(paths: dict[str, list[Path]],
+                  extra: dict[str, pa.Table]) -> Callable[[str, list[str]], Iterator[pa.Table]]:
+    """`read(name, columns)` over bucket files (e.g. the published buckets, for the integrity check
+    `pipelines.validate.check_references`): memory-mapped, so only the columns read are touched
+    and nothing is copied; `extra` = tables already in memory (the hospitals table)."""
+    def read(name: str, columns: list[str]) -> Iterator[pa.Table]:
+        if name in extra:
+            yield extra[name].select(columns)
+            return
+        for path in paths.get(name, []):
+            with pa.memory_map(str(path)) as source:
+                for batch in pa.ipc.open_stream(source):
+                    yield pa.Table.from_batches([batch]).select(columns)
+    return read
 
 
 def parquet_batches(path: Path | None, columns: list[str] | None = None,

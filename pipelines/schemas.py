@@ -130,8 +130,8 @@ HOSPITALS = pa.schema([
 ], metadata={"dataset": "hospitals", "description": "One row per real hospital, aliases merged."})
 
 DUPLICATES = pa.schema([
-    _f("dataset", CATEGORY, "Dataset the removed row belonged to.", "articles", False),
-    _f("row_id", pa.string(), "Id of the removed row (article_id / related_id / policy_id / ranking_id).", "a0b1c2d3e4f50617", False),
+    _f("dataset", CATEGORY, "Dataset the removed row belonged to (article_history: an older version of an article removed as a duplicate).", "articles", False),
+    _f("row_id", pa.string(), "Id of the removed row (article_id / related_id / policy_id / ranking_id; `<article_id>:v<version>` for article_history).", "a0b1c2d3e4f50617", False),
     _f("duplicate_of", pa.string(), "Id of the row that was kept.", "3f1c0a9e5b7d2c41", False),
     _f("method", CATEGORY, "exact (same normalized text hash) | near (MinHash Jaccard ≥ threshold) | url (same canonical URL / superseded by the crawled article).", "near", False),
     _f("similarity", pa.float64(), "Estimated Jaccard similarity of character 5-grams (1.0 for exact / url).", "0.93", False),
@@ -142,7 +142,7 @@ DUPLICATES = pa.schema([
 QUARANTINE = pa.schema([
     _f("source", pa.string(), "Raw WARC file (or stage) the bad input came from.", "20261123T093000Z-a1b2c3/healthnews-00000.warc.gz", False),
     _f("url", pa.string(), "Target URI of the record.", "http://127.0.0.1:8765/broken.html"),
-    _f("reason", CATEGORY, "Namespaced reason (parse/errors/empty_input, validate/rank_lt_1, raw/unsupported_content_type …).", "parse/errors/empty_input", False),
+    _f("reason", CATEGORY, "Namespaced reason (parse/errors/empty_input, validate/rank_lt_1, validate/policies/parent_rejected: the article or related item it belongs to was rejected, raw/unsupported_content_type …).", "parse/errors/empty_input", False),
     _f("detail", pa.string(), "Human-readable detail.", "response body is empty"),
     _f("raw_ref", pa.string(), "WARC-Record-ID or file#offset of the raw record.", "<urn:uuid:…>"),
     _f("seen_at", TIMESTAMP, "WARC-Date of the record.", "2026-11-23T09:30:00Z"),

@@ -1,17 +1,22 @@
 """Validation before publish: schema conformance, row-level value checks, dataset-level gates.
 
 Row failures do not stop a run: the row moves to `quarantine` with a `validate/<dataset>/<check>`
-reason. A dataset-level failure (e.g. zero articles although pages were parsed, duplicate primary
-keys) raises `PublishAborted` and the previous snapshot stays current.
+reason (and its child rows follow it with `validate/<dataset>/parent_rejected`, see
+pipelines.etl_buckets). A dataset-level failure (e.g. zero articles although pages were parsed,
+duplicate primary keys, a foreign key naming no published parent: `check_references`) raises
+`PublishAborted` and the previous snapshot stays current.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipelines.schemas import DATASETS, PRIMARY_KEYS
 
@@ -85,25 +90,51 @@ def _row_checks(name: str) -> list[tuple[str, Callable[[pa.Table], pa.ChunkedArr
     return checks
 
 
+def failure_reasons(name: str, table: pa.Table) -> pa.Array:
+    """Per row the first failing check as `validate/<dataset>/<check>`, null when the row is good.
+
+    Vectorised so the merge can validate a bucket *before* dedupe and linking (a rejected row
+    must neither win a duplicate cluster nor be linked to) and keep the rejected ids with their
+    reason for the cascade to child rows (see `reject_rows`).
+    """
+    reasons = pa.nulls(table.num_rows, pa.string())
+    for check, fn in _row_checks(name):
+        bad = pc.and_(pc.fill_null(fn(table), False), pc.is_null(reasons))
+        if pc.any(bad).as_py():
+            reasons = pc.if_else(bad, pa.scalar(f"validate/{name}/{check}"), reasons)
+    return reasons if isinstance(reasons, pa.Array) else reasons.combine_chunks()
+
+
+def reject_rows(name: str, table: pa.Table, reasons: pa.Array | pa.ChunkedArray, *, source: str = "validate",
+                detail_prefix: pa.Array | pa.ChunkedArray | None = None) -> list[dict]:
+    """Quarantine rows (dicts) for the rows of `table` whose reason is not null, in row order."""
+    bad = pc.is_valid(reasons)
+    if table.num_rows == 0 or not pc.any(bad).as_py():
+        return []
+    key = PRIMARY_KEYS.get(name) or ()
+    rows = table.filter(bad).select([c for c in (*key, "url", "title") if c in table.column_names]).to_pylist()
+    prefixes = detail_prefix.filter(bad).to_pylist() if detail_prefix is not None else [None] * len(rows)
+    out = []
+    for row, reason, prefix in zip(rows, reasons.filter(bad).to_pylist(), prefixes, strict=True):
+        ident = "/".join(str(row.get(k)) for k in key)
+        detail = f"{name} row {ident} {row.get('title') or ''}".strip()
+        out.append({"source": source, "url": row.get("url"), "reason": reason,
+                    "detail": f"{prefix}; {detail}" if prefix else detail, "raw_ref": f"{name}:{ident}",
+                    "seen_at": None})
+    return out
+
+
 def check_rows(name: str, table: pa.Table, *, source: str = "validate") -> tuple[pa.Table, list[dict]]:
     """Split a dataset table into (good rows, quarantine rows with reasons)."""
     if table.num_rows == 0:
         return table, []
-    bad_any = pa.array([False] * table.num_rows)
+    reasons = failure_reasons(name, table)
     rejects: list[dict] = []
-    key = PRIMARY_KEYS.get(name) or ()
-    for check, fn in _row_checks(name):
-        bad = pc.and_(fn(table), pc.invert(bad_any))
-        if not pc.any(bad).as_py():
-            continue
-        bad_rows = table.filter(bad)
-        for row in bad_rows.select([c for c in (*key, "url", "title") if c in table.column_names]).to_pylist():
-            ident = "/".join(str(row.get(k)) for k in key)
-            rejects.append({"source": source, "url": row.get("url"), "reason": f"validate/{name}/{check}",
-                            "detail": f"{name} row {ident} {row.get('title') or ''}".strip(),
-                            "raw_ref": f"{name}:{ident}", "seen_at": None})
-        bad_any = pc.or_(bad_any, bad)
-    return table.filter(pc.invert(bad_any)), rejects
+    for check, _ in _row_checks(name):  # grouped by check, in check order (as always reported)
+        reason = f"validate/{name}/{check}"
+        rejects += reject_rows(name, table, pc.if_else(pc.equal(reasons, reason), reasons, pa.scalar(None, pa.string())),
+                               source=source)
+    return table.filter(pc.is_null(reasons)), rejects
 
 
 def check_dataset(name: str, table: pa.Table, *, pages_parsed: int) -> None:
@@ -117,3 +148,93 @@ def check_dataset(name: str, table: pa.Table, *, pages_parsed: int) -> None:
             raise PublishAborted(f"{name}: {table.num_rows - distinct} duplicate primary keys {key}")
     if table.schema != DATASETS[name]:
         raise PublishAborted(f"{name}: schema differs from pipelines.schemas")
+
+
+# --- referential integrity over the published datasets ------------------------------------------
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """`child.column` must name a published `parent.parent_column` (nulls are allowed).
+
+    `many`: the column is a list of keys. `dataset`: only rows of `duplicates` about that dataset;
+    their `duplicate_of` may also name another removed row of it (a chain, e.g. a tracking URL of
+    an article that was itself removed as a near duplicate), which `duplicates` resolves.
+    """
+
+    child: str
+    column: str
+    parent: str
+    parent_column: str
+    many: bool = False
+    dataset: str | None = None
+
+    def __str__(self) -> str:
+        where = f"[{self.dataset}]" if self.dataset else ""
+        return f"{self.child}{where}.{self.column} -> {self.parent}.{self.parent_column}"
+
+
+FOREIGN_KEYS: tuple[ForeignKey, ...] = (
+    ForeignKey("article_history", "article_id", "articles", "article_id"),
+    ForeignKey("related_items", "article_id", "articles", "article_id"),
+    ForeignKey("related_items", "shown_on", "articles", "article_id", many=True),
+    ForeignKey("policies", "article_id", "articles", "article_id"),
+    ForeignKey("policies", "related_id", "related_items", "related_id"),
+    ForeignKey("hospital_rankings", "article_id", "articles", "article_id"),
+    ForeignKey("hospital_rankings", "related_id", "related_items", "related_id"),
+    ForeignKey("hospital_rankings", "hospital_id", "hospitals", "hospital_id"),
+    ForeignKey("duplicates", "duplicate_of", "articles", "article_id", dataset="articles"),
+    ForeignKey("duplicates", "duplicate_of", "related_items", "related_id", dataset="related_items"),
+)
+
+TableReader = Callable[[str, list[str]], Iterable[pa.Table]]
+
+
+def parquet_reader(clean_dir: Path) -> TableReader:
+    """Read the given columns of a published dataset batch by batch (memory: one batch)."""
+    def read(name: str, columns: list[str]) -> Iterable[pa.Table]:
+        path = Path(clean_dir) / f"{name}.parquet"
+        if path.exists():
+            for batch in pq.ParquetFile(path).iter_batches(columns=columns):
+                yield pa.Table.from_batches([batch])
+    return read
+
+
+def _rows_about(table: pa.Table, dataset: str | None) -> pa.Table:
+    if dataset is None:
+        return table
+    return table.filter(pc.equal(table["dataset"].cast(pa.string()), dataset))
+
+
+def _keys(table: pa.Table, column: str, many: bool) -> pa.Array:
+    col = table[column].combine_chunks()
+    return (pc.list_flatten(col) if many else col).drop_null()
+
+
+def check_references(read: TableReader) -> dict[str, dict]:
+    """Orphans per foreign key over every published dataset: {fk: {"orphans": n, "examples": [...]}};
+    empty when every key in a child resolves to a published parent.
+
+    Memory: the parent key sets (a few bytes per article id) plus one batch of a child at a time.
+    """
+    parent_keys: dict[tuple, pa.Array] = {}
+    problems: dict[str, dict] = {}
+    for fk in FOREIGN_KEYS:
+        cache_key = (fk.parent, fk.parent_column, fk.dataset)
+        if cache_key not in parent_keys:
+            parts = [t[fk.parent_column].combine_chunks() for t in read(fk.parent, [fk.parent_column])]
+            if fk.dataset:  # a removed row may point at another removed row of the same dataset
+                parts += [_rows_about(t, fk.dataset)["row_id"].combine_chunks()
+                          for t in read("duplicates", ["dataset", "row_id"])]
+            parent_keys[cache_key] = pa.concat_arrays([p.cast(pa.string()) for p in parts]) if parts \
+                else pa.array([], pa.string())
+        known = parent_keys[cache_key]
+        orphans, examples = 0, []
+        columns = [fk.column, "dataset"] if fk.dataset else [fk.column]
+        for table in read(fk.child, columns):
+            keys = _keys(_rows_about(table, fk.dataset), fk.column, fk.many)
+            missing = keys.filter(pc.invert(pc.is_in(keys, value_set=known)))
+            orphans += len(missing)
+            examples += missing.slice(0, max(0, 5 - len(examples))).to_pylist()
+        if orphans:
+            problems[str(fk)] = {"orphans": orphans, "examples": examples}
+    return problems
