@@ -13,7 +13,7 @@ Stats keys (a contract; the report and manifest are built from them):
                                          (`timeout`, `dns`, `connection_refused`, ...)
 - `healthnews/filtered`, `healthnews/filtered/<reason>`
                                          never fetched on purpose: robots, offsite, duplicate, depth,
-                                         url_too_long, size, ssrf, ignored
+                                         url_too_long, size, ssrf, ignored, trap
 - `healthnews/pending`                   scheduled without an outcome when the crawl stopped
                                          (0 for a finished crawl; resumed by the next run)
 
@@ -36,7 +36,7 @@ from crawlers.state import PageInfo, SqliteCrawlStateStore
 logger = logging.getLogger(__name__)
 
 P = "healthnews/"
-FILTER_REASONS = ("robots", "offsite", "duplicate", "depth", "url_too_long", "size", "ssrf", "ignored")
+FILTER_REASONS = ("robots", "offsite", "duplicate", "depth", "url_too_long", "size", "ssrf", "ignored", "trap")
 EXCEPTION_REASONS = {
     "DownloadTimeoutError": "timeout", "TimeoutError": "timeout", "TCPTimedOutError": "timeout",
     "CannotResolveHostError": "dns", "DNSLookupError": "dns",
@@ -82,8 +82,11 @@ def failure_outcome(failure: Failure, retry_codes: frozenset[int]) -> tuple[str,
             return "filtered/size", None
         return "filtered/ignored", None
     name = type(exc).__name__
-    if name == "DownloadCancelledError" and ("maxsize" in str(exc).lower() or "max size" in str(exc).lower()
-                                             or "warnsize" in str(exc).lower()):
+    # Scrapy cancels a download only for its size limits: with a message when Content-Length
+    # announced too much, with an EMPTY one when a body without Content-Length grew past
+    # DOWNLOAD_MAXSIZE mid-stream (Twisted's CancelledError re-raised without text).
+    if name == "DownloadCancelledError" and (not str(exc) or "maxsize" in str(exc).lower()
+                                             or "max size" in str(exc).lower() or "warnsize" in str(exc).lower()):
         return "filtered/size", None
     return f"failed/{EXCEPTION_REASONS.get(name, _snake(name))}", None
 

@@ -36,7 +36,7 @@ from crawlers.state import CrawlStateStore, PendingUrl
 STATS = "healthnews/scheduler/"
 # Meta keys a spillable request may carry: exactly what `request_for_pending` sets again
 # (`is_start_request` only routes start requests to Scrapy's start queue).
-RECREATED_META = frozenset({"healthnews_url", "depth", "is_start_request"})
+RECREATED_META = frozenset({"healthnews_url", "depth", "is_start_request", "dont_redirect"})
 
 
 def request_for_pending(pending: PendingUrl, errback: Callable) -> Request:
@@ -47,7 +47,7 @@ def request_for_pending(pending: PendingUrl, errback: Callable) -> Request:
     was admitted (deduped, counted `scheduled`) when it was first found.
     """
     return Request(pending.url, dont_filter=True, priority=pending.priority, errback=errback,
-                   meta={"healthnews_url": pending.url, "depth": pending.depth})
+                   meta={"healthnews_url": pending.url, "depth": pending.depth, "dont_redirect": True})
 
 
 def _memory_max(settings) -> int:

@@ -47,6 +47,14 @@ HEALTHNEWS_LISTING_REVISIT_SECONDS = 0
 # Query parameters dropped before dedupe; entries ending in `*` are prefixes.
 HEALTHNEWS_TRACKING_PARAMS = list(DEFAULT_TRACKING_PARAM_NAMES)  # shared with the ETL (pipelines/urls.py)
 
+# --- crawler traps (crawlers/traps.py; refused URLs are accounted as filtered/trap) --------------
+# A non-article page that finds nothing new except links of its own URL template (endless
+# calendars, pagination past the last page) passes one more "barren hop" to those links; links
+# beyond this many hops are refused. 0 = off.
+HEALTHNEWS_TRAP_MAX_BARREN_HOPS = 5
+# Refuse paths where a run of 1-3 segments repeats more than this many times (/a/b/b/b/). 0 = off.
+HEALTHNEWS_TRAP_MAX_REPEATED_SEGMENTS = 2
+
 # --- politeness and safety ----------------------------------------------------------------------
 HEALTHNEWS_CONTACT_URL = "https://github.com/healthnews-etl/healthnews-etl"
 USER_AGENT = f"healthnews-etl/0.1 (+{HEALTHNEWS_CONTACT_URL})"  # rebuilt from the contact URL at start
@@ -78,7 +86,9 @@ DEPTH_LIMIT = 0                                # enforced (and accounted) by our
 URLLENGTH_LIMIT = 2083                         # idem
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-HTTPERROR_ALLOWED_CODES = [304]                # 304 reaches the spider so stored links are replayed
+# 304 reaches the spider so stored links are replayed; 3xx so that the spider yields the Location
+# as a link (our requests carry dont_redirect, see crawlers/middlewares/scheduling.py).
+HTTPERROR_ALLOWED_CODES = [304, 301, 302, 303, 307, 308]
 
 # Dedupe is ours (state store, per canonical URL): Scrapy's in-memory fingerprint set grows without
 # bound (scrapy#5307) and JOBDIR only persists on a clean stop (scrapy#2399).

@@ -55,7 +55,7 @@ def test_refilled_request_is_the_resumed_request() -> None:
 
     request = request_for_pending(PendingUrl("http://h/x", 4, priority=2), errback)
     assert (request.url, request.priority, request.errback, request.callback) == ("http://h/x", 2, errback, None)
-    assert request.meta == {"healthnews_url": "http://h/x", "depth": 4} and request.dont_filter
+    assert request.meta == {"healthnews_url": "http://h/x", "depth": 4, "dont_redirect": True} and request.dont_filter
 
 
 @pytest.mark.parametrize("value", [-1, "many", 2.5])

@@ -177,6 +177,8 @@ def test_page_kind_on_sample_pages() -> None:
     (FilteredRequest("offsite", "offsite request to 'x.org'"), "filtered/offsite"),
     (DownloadCancelledError("Received 99 bytes which is larger than download max size (10) in request <GET x>."),
      "filtered/size"),
+    # a body without Content-Length that grows past DOWNLOAD_MAXSIZE: Scrapy cancels with no message
+    (DownloadCancelledError(""), "filtered/size"),
     (DownloadTimeoutError("Getting x took longer than 30 seconds."), "failed/timeout"),
     (DownloadConnectionRefusedError("refused"), "failed/connection_refused"),
     (ZeroDivisionError("boom"), "failed/zero_division"),

@@ -21,10 +21,23 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
 from scrapy.utils.sitemap import Sitemap
 
-from crawlers.pagekind import ARTICLE, classify, link_hrefs
+from crawlers.pagekind import (
+    ARTICLE,
+    LISTING,
+    MIN_ARTICLE_BLOCK_CHARS,
+    MIN_SHORT_ARTICLE_CHARS,
+    OTHER,
+    base_url,
+    classify,
+    link_hrefs,
+    looks_binary,
+    meta_refresh_url,
+)
 from pipelines.parse import parse_page
+from pipelines.steps import NON_ARTICLE_ERRORS
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one (uncompressed) file
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 def _split_list(value) -> list[str]:
@@ -54,7 +67,8 @@ class HealthnewsSpider(scrapy.Spider):
     def update_settings(cls, settings) -> None:
         """The User-Agent names the operator's contact URL unless USER_AGENT was set explicitly."""
         super().update_settings(settings)
-        if settings.getpriority("USER_AGENT") <= settings.getpriority("HEALTHNEWS_CONTACT_URL"):
+        contact_priority = settings.getpriority("HEALTHNEWS_CONTACT_URL")  # None under another settings module
+        if contact_priority is not None and (settings.getpriority("USER_AGENT") or 0) <= contact_priority:
             settings.set("USER_AGENT", f"healthnews-etl/0.1 (+{settings.get('HEALTHNEWS_CONTACT_URL')})",
                          priority="spider")
 
@@ -94,7 +108,21 @@ class HealthnewsSpider(scrapy.Spider):
                 yield scrapy.Request(origin + "/sitemap.xml", callback=self.parse_sitemap)
 
     # -- pages ----------------------------------------------------------------------------------
+    def _redirect(self, response, callback):
+        """A 3xx is a page with one link, its Location (Scrapy's redirect following is off for our
+        requests: the target goes through admission like any link, so it is deduped against direct
+        links to it, fetched once, and gets its own outcome and validators)."""
+        response.meta["healthnews_page_kind"] = "redirect"
+        location = response.headers.get(b"Location")
+        if location:
+            url = urljoin(response.url, location.decode("latin-1").strip())
+            if url.startswith(("http://", "https://")):
+                yield scrapy.Request(url, callback=callback)
+
     def parse(self, response):
+        if response.status in REDIRECT_STATUSES:
+            yield from self._redirect(response, self.parse)
+            return
         if response.status != 200:
             return  # 304: links are replayed by the scheduling middleware; nothing to parse
         if response.url.endswith("/robots.txt"):
@@ -103,33 +131,88 @@ class HealthnewsSpider(scrapy.Spider):
         if response.body[:2] == b"\x1f\x8b" or (isinstance(response, TextResponse) and self._looks_like_sitemap(response)):
             yield from self.parse_sitemap(response)
             return
-        if not isinstance(response, TextResponse):
-            response.meta["healthnews_page_kind"] = "other"  # PDF, image, ...: archived, not parsed
+        if not isinstance(response, TextResponse) or looks_binary(response.body):
+            response.meta["healthnews_page_kind"] = "other"  # PDF, image, ... (even if labelled text/html)
             return
         root = response.selector.root
         if not hasattr(root, "iter"):
             response.meta["healthnews_page_kind"] = "other"
             return
-        signals = classify(root, response.url, self.article_pattern)
-        response.meta["healthnews_page_kind"] = signals.kind
+        kind, record = self._page_kind(response, root)
+        response.meta["healthnews_page_kind"] = kind
         # Nav bars and related lists repeat links within a page (≈ 13 hrefs, 9 distinct on the
         # sample site): one Request per distinct href, the scheduler dedupes across pages.
-        for href in dict.fromkeys(link_hrefs(root)):
-            url = urljoin(response.url, href)
+        hrefs = link_hrefs(root)
+        refresh = meta_refresh_url(root)
+        if refresh:
+            hrefs.append(refresh)  # Scrapy's MetaRefreshMiddleware is off for our requests too
+        base = base_url(root, response.url)  # <base href> when the page has one
+        for href in dict.fromkeys(hrefs):
+            url = urljoin(base, href)
             if url.startswith(("http://", "https://")):
                 yield scrapy.Request(url, callback=self.parse)
-        if signals.kind == ARTICLE:
-            yield self._item(response)
+        if kind == ARTICLE:
+            yield self._item(response, record)
 
-    def _item(self, response) -> dict:
+    def _page_kind(self, response, root) -> tuple[str, dict | None]:
+        """(kind, parsed record if the decision needed one). The generic signals decide; the parser,
+        which ETL trusts to drop navigation pages anyway, gets the last word where they are weak:
+
+        * a short answer (one or two sentences) is below the block threshold: in that band
+          (no pagination, some free text) a page is an article if the parser finds an answer;
+        * a page the signals call an article without structured data or a URL pattern, but the
+          parser calls `listing_page` (a search page with two results, a teaser list): listing.
+          The record is parsed for the item anyway, so this costs nothing extra;
+        * plain text (a page dump served as text/plain) has no markup to measure at all.
+        """
+        if self.article_pattern is None and self._is_plain_text(response):
+            record = self._parse_record(response)
+            if record.get("title") and len((record.get("answer") or "").strip()) >= MIN_ARTICLE_BLOCK_CHARS \
+                    and not set(record.get("errors") or ()) & set(NON_ARTICLE_ERRORS):
+                return ARTICLE, record
+            return OTHER, None
+        signals = classify(root, response.url, self.article_pattern)
+        if self.article_pattern is not None or signals.structured_article:
+            return signals.kind, None
+        if signals.kind == ARTICLE:
+            if not self.parse_items:
+                return ARTICLE, None
+            record = self._parse_record(response)
+            return (LISTING if set(record.get("errors") or ()) & set(NON_ARTICLE_ERRORS) else ARTICLE), record
+        if not signals.has_pagination and signals.block_chars >= MIN_SHORT_ARTICLE_CHARS:
+            record = self._parse_record(response)
+            if len((record.get("answer") or "").strip()) >= MIN_SHORT_ARTICLE_CHARS \
+                    and not set(record.get("errors") or ()) & set(NON_ARTICLE_ERRORS):
+                return ARTICLE, record
+        return signals.kind, None
+
+    @classmethod
+    def _is_plain_text(cls, response) -> bool:
+        """text/plain, or a text response whose body is not markup at all."""
+        content_type = (cls._content_type(response) or "").split(";", 1)[0].strip().lower()
+        if content_type:
+            return content_type == "text/plain"
+        return not response.body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+    @staticmethod
+    def _content_type(response) -> str | None:
         content_type = response.headers.get(b"Content-Type")
-        content_type_text = content_type.decode("latin-1") if content_type else None
+        return content_type.decode("latin-1") if content_type else None
+
+    def _parse_record(self, response) -> dict:
+        return parse_page(response.body, url=response.url, content_type=self._content_type(response))
+
+    def _item(self, response, record: dict | None = None) -> dict:
         if not self.parse_items:
-            return {"url": response.url, "kind": ARTICLE, "status": response.status, "content_type": content_type_text}
-        return parse_page(response.body, url=response.url, content_type=content_type_text)
+            return {"url": response.url, "kind": ARTICLE, "status": response.status,
+                    "content_type": self._content_type(response)}
+        return record if record is not None else self._parse_record(response)
 
     # -- discovery helpers ------------------------------------------------------------------------
     def parse_robots(self, response):
+        if response.status in REDIRECT_STATUSES:
+            yield from self._redirect(response, self.parse_robots)
+            return
         response.meta["healthnews_page_kind"] = "robots"
         if response.status != 200:
             return
@@ -144,6 +227,9 @@ class HealthnewsSpider(scrapy.Spider):
         return head.startswith(b"<?xml") and (b"<urlset" in response.body[:4096] or b"<sitemapindex" in response.body[:4096])
 
     def parse_sitemap(self, response):
+        if response.status in REDIRECT_STATUSES:
+            yield from self._redirect(response, self.parse_sitemap)
+            return
         response.meta["healthnews_page_kind"] = "sitemap"
         if response.status != 200:
             return
