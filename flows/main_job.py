@@ -100,6 +100,38 @@ def run_main_job(start_urls: list[str] | None, data_dir: Path) -> dict:
     return _summary(result, data_dir, elapsed)
 
 
+def run_crawl_job(start_urls: list[str] | None, data_dir: Path) -> dict:
+    """`healthnews crawl`: one crawl into DATA_DIR/raw, no ETL, no Prefect server (an operator's
+    hand run; scheduled runs use the `crawl` flow). The bundled sample site when start_urls is None."""
+    from crawlers.runner import CrawlError, run_crawl
+
+    started = time.perf_counter()
+    data_dir = _writable_data_dir(Path(data_dir))
+    for url in start_urls or []:
+        _check_reachable(url)
+    try:
+        if start_urls:
+            report = run_crawl(list(start_urls), data_dir)
+        else:
+            from healthnews.sample_site import SampleSite, SampleSiteServer
+
+            with _sample_site_server(SampleSite, SampleSiteServer) as server:
+                report = run_crawl([server.url], data_dir, settings=SAMPLE_SITE_CRAWL_SETTINGS)
+    except CrawlError as exc:
+        raise UserError(f"crawl failed (exit code {exc.returncode}); log: {exc.log_path}") from exc
+    elapsed = round(time.perf_counter() - started, 3)
+    summary = _summary({"crawl": report}, data_dir, {"total": elapsed})
+    summary["ok"] = True
+    summary["items"] = report.get("items", 0)
+    summary["filtered"] = report.get("filtered") or {}
+    for key in ("pages_parsed", "articles", "related_items", "policies", "hospital_ranking_rows", "hospitals",
+                "duplicates_removed", "quarantined", "new_versions", "clean_dir", "manifest", "snapshot",
+                "etl_run_id"):
+        summary.pop(key, None)
+    summary["crawl_manifest"] = report.get("manifest_path")
+    return summary
+
+
 def run_etl_job(raw_dir: Path, clean_dir: Path, state_dir: Path | None = None) -> dict:
     """`healthnews etl`: raw -> clean without crawling; same summary shape as run_main_job."""
     from flows.etl import etl_flow
@@ -126,12 +158,16 @@ def format_summary(summary: dict) -> str:
               ("pages_parsed", "pages parsed"), ("articles", "articles"), ("related_items", "related items"),
               ("policies", "policies"), ("hospital_ranking_rows", "hospital-ranking rows"),
               ("hospitals", "hospitals"), ("duplicates_removed", "duplicates removed"),
-              ("quarantined", "quarantined"), ("new_versions", "new article versions")]
+              ("quarantined", "quarantined"), ("new_versions", "new article versions"),
+              ("items", "article items")]
     for key, label in labels:
         if key in summary:
             lines.append(f"  {label:<24}{summary[key]}")
+    filtered = summary.get("filtered")
+    if filtered:
+        lines.append(f"  {'filtered by reason':<24}" + ", ".join(f"{k} {v}" for k, v in sorted(filtered.items())))
     for key, label in (("raw_dir", "raw archive"), ("raw_run_dir", "raw run dir"), ("clean_dir", "clean dir"),
-                       ("manifest", "manifest"), ("snapshot", "snapshot")):
+                       ("manifest", "manifest"), ("crawl_manifest", "crawl manifest"), ("snapshot", "snapshot")):
         if summary.get(key):
             lines.append(f"  {label:<24}{summary[key]}")
     seconds = summary.get("seconds") or {}

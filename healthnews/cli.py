@@ -24,6 +24,7 @@ EPILOG = """\
 examples:
   healthnews run                                 # sample site -> data/raw -> data/clean
   healthnews run --start-url https://example.org/ --data-dir /srv/healthnews
+  healthnews crawl --start-url https://example.org/   # crawl only: raw WARC under data/raw
   healthnews serve-sample --port 8765            # then: scrapy crawl healthnews -a start_url=http://127.0.0.1:8765/
   healthnews parse page.html dump.txt https://example.org/a/1.html
   healthnews etl --raw data/raw --clean data/clean
@@ -52,6 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                      help="root of raw/, clean/ and state/ (default: ./data)")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    crawl = sub.add_parser(
+        "crawl",
+        help="crawl only: archive raw pages (WARC) under DATA_DIR/raw, no ETL",
+        description="Run the healthnews spider once (the bundled sample site on 127.0.0.1 unless "
+        "--start-url is given) into DATA_DIR/raw/<run_id>/ and print the crawl report: pages "
+        "archived / failed / filtered by reason / not modified, article items, the run's manifest. "
+        "Incremental: state in DATA_DIR/state/crawl makes a second crawl send conditional requests. "
+        "Publish with `healthnews etl` afterwards.",
+    )
+    crawl.add_argument("--start-url", action="append", dest="start_urls", metavar="URL",
+                       help="crawl this site instead of the bundled sample site (repeatable)")
+    crawl.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                       help="root of raw/ and state/ (default: ./data)")
+    crawl.add_argument("--json", action="store_true", help="print the report as JSON")
 
     serve_sample = sub.add_parser(
         "serve-sample",
@@ -113,6 +129,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if summary.get("ok", True) else 1
 
 
+def _cmd_crawl(args: argparse.Namespace) -> int:
+    from flows.main_job import format_summary, run_crawl_job
+
+    summary = run_crawl_job(start_urls=args.start_urls, data_dir=args.data_dir)
+    print(json.dumps(summary, ensure_ascii=False, default=_json_default, indent=2) if args.json
+          else format_summary(summary))
+    return 0
+
+
 def _cmd_serve_sample(args: argparse.Namespace) -> int:
     from healthnews.sample_site.server import serve_forever
 
@@ -157,6 +182,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": _cmd_run,
+    "crawl": _cmd_crawl,
     "serve-sample": _cmd_serve_sample,
     "parse": _cmd_parse,
     "etl": _cmd_etl,

@@ -102,6 +102,25 @@ def test_parse_prints_one_json_object_per_input(tmp_path, seed_paths, sample_sit
     assert records[0]["source"] == str(seed_paths[0]) and records[1]["source"] == str(html)
 
 
+def test_crawl_archives_without_publishing_and_second_crawl_is_incremental(tmp_path) -> None:
+    from healthnews.sample_site import SampleSite
+
+    site = SampleSite()  # `healthnews crawl` without --start-url serves this same site itself
+    data = tmp_path / "data"
+    first = healthnews("crawl", "--data-dir", str(data), "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    manifest = json.loads(Path(report["crawl_manifest"]).read_text(encoding="utf-8"))
+    assert report["pages_fetched"] == manifest["archived"] > len(site.catalog.article_paths) // 2
+    assert report["pages_failed"] == 0 and report["items"] > 0
+    assert report["filtered"].get("robots") == 1 and report["filtered"].get("ssrf", 0) >= 1
+    assert sorted(Path(report["raw_run_dir"]).glob("*.warc.gz"))
+    assert not (data / "clean").exists(), "crawl must not publish"
+    second = json.loads(healthnews("crawl", "--data-dir", str(data), "--json", cwd=tmp_path).stdout)
+    assert second["crawl_run_id"] != report["crawl_run_id"]
+    assert second["pages_not_modified"] >= len(site.catalog.article_paths) // 2
+
+
 def test_user_errors_are_one_line_without_traceback(tmp_path) -> None:
     assert_one_line_error(healthnews("parse", str(tmp_path / "missing.html"), cwd=tmp_path), "no such file")
     assert_one_line_error(healthnews("run", "--start-url", closed_port_url(), "--data-dir", str(tmp_path / "d"),
@@ -111,12 +130,14 @@ def test_user_errors_are_one_line_without_traceback(tmp_path) -> None:
     assert_one_line_error(healthnews("run", "--start-url", closed_port_url(), "--data-dir", str(not_a_dir),
                                      cwd=tmp_path), "not writable")
     assert_one_line_error(healthnews("etl", "--raw", str(tmp_path / "nope"), cwd=tmp_path), "not found")
+    assert_one_line_error(healthnews("crawl", "--start-url", closed_port_url(), "--data-dir", str(tmp_path / "d"),
+                                     cwd=tmp_path), "unreachable")
     bad = healthnews("run", "--no-such-option", cwd=tmp_path)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "unrecognized arguments: --no-such-option" in bad.stderr.splitlines()[-1]
 
 
-@pytest.mark.parametrize("command", ["", "run", "serve-sample", "parse", "etl", "serve"])
+@pytest.mark.parametrize("command", ["", "run", "crawl", "serve-sample", "parse", "etl", "serve"])
 def test_help(command, tmp_path) -> None:
     result = healthnews(*([command] if command else []), "--help", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("usage: healthnews")
