@@ -2,13 +2,14 @@
 
 Why one module: the article id is a hash of the canonical URL, so the crawler and the ETL must agree
 on one rule set. w3lib does the RFC work (sorted query, percent-encoding, fragment removal); on top
-we drop tracking parameters, default ports and lower-case scheme and host so `?utm_source=x` copies
+we drop tracking parameters and session ids (also `;jsessionid=` path parameters), default ports and lower-case scheme and host so `?utm_source=x` copies
 collapse. The crawler may pass its own list (HEALTHNEWS_TRACKING_PARAMS); the default is below.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,8 +21,10 @@ from w3lib.url import canonicalize_url
 DEFAULT_TRACKING_PARAM_NAMES: tuple[str, ...] = (
     "utm_*", "spm", "from", "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid",
     "mc_cid", "mc_eid", "_hsenc", "_hsmkt", "share_token", "scene", "isappinstalled",
-    "wxshare_count", "share_from", "sessionid", "sid", "ref_src",
+    "wxshare_count", "share_from", "sessionid", "sid", "ref_src", "jsessionid", "phpsessid", "aspsessionid*",
 )
+# Servlet session ids are also written as a path parameter: `/a/1.html;jsessionid=0A1B?x=1`.
+SESSION_PATH_PARAM = re.compile(r";jsessionid=[^/?#;]*", re.IGNORECASE)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -76,6 +79,8 @@ def canonicalize(url: str, tracking: TrackingParams) -> str:
         netloc = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{netloc}"
     query_pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not tracking.matches(k)]
     path = parts.path or "/"
+    if ";" in path:
+        path = SESSION_PATH_PARAM.sub("", path)
     rebuilt = urlunsplit((scheme, netloc, path, urlencode(query_pairs), ""))
     return canonicalize_url(rebuilt, keep_fragments=False)
 

@@ -39,6 +39,8 @@ TRACKING = TrackingParams.from_setting(HEALTHNEWS_TRACKING_PARAMS)
     ("http://example.com", "http://example.com/"),
     ("http://example.com/s?q=%E5%8C%BB%E4%BF%9D&page=2", "http://example.com/s?page=2&q=%E5%8C%BB%E4%BF%9D"),
     ("http://example.com/s?q=医保", "http://example.com/s?q=%E5%8C%BB%E4%BF%9D"),
+    ("http://example.com/a/1.html;jsessionid=0A1B2C?id=3&PHPSESSID=9", "http://example.com/a/1.html?id=3"),
+    ("http://example.com/a;v=2/1.html;JSESSIONID=x", "http://example.com/a;v=2/1.html"),
 ])
 def test_canonicalize(raw: str, expected: str) -> None:
     assert canonicalize(raw, TRACKING) == expected
