@@ -8,8 +8,10 @@ call for other/policy-free text and ≤ 0.4 ms of entity work per seed-sized pag
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from healthnews.sample_site.seed_reader import load_bundled_seeds
 from pipelines.classify import classify
@@ -69,6 +71,13 @@ def main() -> None:
     print(f"    texts seen before (memo hit)            {per_page * 1e3:.3f} ms")
     print(f"    new texts, warm name/label/region caches {unique_page * 1e3:.3f} ms")
     print(f"    everything cold                          {cold_page * 1e3:.3f} ms")
+
+    labels = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "labels"
+    unseen = [(normalize_text(i["title"]), normalize_text(i["text"]))
+              for name in ("unseen_rankings.json", "unseen_policies.json")
+              for i in json.loads((labels / name).read_text("utf-8"))["items"]]
+    per = _time(lambda: (clear_memo(), [enrich(t, x) for t, x in unseen]), 50) / len(unseen)
+    print(f"  enrich on the {len(unseen)} hand-labelled unseen-phrasing snippets: {per * 1e6:.1f} µs/call (new text)")
 
     titles = [t for t, _ in flat]
     resolve_region.cache_clear()

@@ -26,7 +26,8 @@ def classify(title: str, text: str = "") -> str:
     title = (title or "").lower()  # English pages: patterns are lower-case (no slow IGNORECASE)
     if P.HOSPITAL_FACT_TITLE.search(title):
         return "other"
-    if P.RANKING_TITLE.search(title):
+    if P.RANKING_TITLE.search(title) or (title.isascii() and P.RANKING_TITLE_EN.search(title)) or (
+            "医院" in title and any(word in title for word in P.RANKING_TOP_WORDS)):
         return "hospital_ranking"
     if P.POLICY_KEYWORDS.search(title):
         return "policy"

@@ -75,6 +75,12 @@ def parse_number(s: str, multiplier: str | None = None) -> float | None:
                 value = float(head.replace(",", "")) * MULTIPLIERS[s[-1]]
             except ValueError:
                 value = None
+        if value is None and "点" in s:  # 零点五, 一点二: a Chinese decimal
+            whole, _, frac = s.partition("点")
+            head = parse_chinese_numeral(whole)
+            digits = [parse_chinese_numeral(ch) for ch in frac]
+            if head is not None and frac and all(d is not None and d < 10 for d in digits):
+                value = float(f"{head}.{''.join(map(str, digits))}")
         if value is None:
             cn = parse_chinese_numeral(s)
             value = float(cn) if cn is not None else None

@@ -30,7 +30,7 @@ from pipelines.patterns.layout import ROBOTS_DIRECTIVE
 from pipelines.split import RelatedRaw, match_meta
 
 # Bump whenever the output for the same input can change (the ETL keys its parse cache on it).
-EXTRACTOR_VERSION = "parse-1.4"
+EXTRACTOR_VERSION = "parse-1.5"
 
 # Text inputs are capped like byte inputs (characters, not bytes; see pipelines.decode).
 MAX_INPUT_CHARS = MAX_INPUT_BYTES

@@ -25,6 +25,8 @@ from importlib import resources
 
 import ahocorasick
 
+from pipelines.patterns.entities import EN_PLACE, EN_PLACE_NAMES
+
 __all__ = ["Region", "resolve_region", "find_region_prefix", "may_start_place", "place_spans", "province_of"]
 
 _SPECIAL_SHORT = {
@@ -76,6 +78,7 @@ class _Place:
 
 
 def _short_form(name: str, rank: int, nations: list[str]) -> str | None:
+    """Common short form of a division name, or None (ambiguous words are handled by `_build`)."""
     if name in _SPECIAL_SHORT:
         return _SPECIAL_SHORT[name]
     short = None
@@ -86,7 +89,7 @@ def _short_form(name: str, rank: int, nations: list[str]) -> str | None:
         short = re.sub(r"(?:省|市|地区|盟)$", "", name)
     elif rank == 2 and name.endswith("市"):
         short = name[:-1]
-    if short and len(short) >= 2 and short not in _AMBIGUOUS_SHORT:
+    if short and len(short) >= 2:
         return short
     return None
 
@@ -107,8 +110,12 @@ def _build() -> tuple[ahocorasick.Automaton, dict[str, _Place], frozenset[str]]:
         by_code[code] = place
         surfaces.setdefault(name, []).append((place, _FULL))
         short = _short_form(name, rank, nations)
-        if short:
+        if short in _AMBIGUOUS_SHORT:  # 江山, 合作: a place only right after one containing it (浙江江山)
+            surfaces.setdefault(short, []).append((place, _CHILD_ONLY))
+        elif short:
             surfaces.setdefault(short, []).append((place, _SHORT))
+            if rank == 1 and "自治州" in name:  # 延边州, 凉山州: the everyday form of a prefecture
+                surfaces.setdefault(short + "州", []).append((place, _SHORT))
         elif rank == 2:
             stem = _DISTRICT_SUFFIX.sub("", name)
             if len(stem) >= 2 and stem != name and "自治" not in name:
@@ -206,6 +213,11 @@ def resolve_region(text: str) -> Region | None:
         while used < len(chain) and not chain[used][3]:  # trailing XPCC name the gazetteer lacks
             used += 1
         return _region_from(places, text[chain[0][0] : chain[used - 1][1]])
+    if not matches and text.isascii():  # English text: "in Shenzhen", "Beijing hospitals"
+        m = EN_PLACE.search(text)
+        region = resolve_region(EN_PLACE_NAMES[m.group()]) if m else None
+        if region is not None:
+            return Region(region.province, region.city, region.district, region.adcode, m.group())
     return None
 
 

@@ -38,14 +38,27 @@ def policy_topic(title: str, text: str) -> str:
 
 _INSURANCE_AC = ahocorasick.Automaton()
 for _surface, _scheme in P.INSURANCE_OF_SURFACE.items():
-    _INSURANCE_AC.add_word(_surface, (len(_surface), _scheme))
+    # the flag: this surface names an item fully enough to label figures (养老保险, not a bare 医保)
+    _INSURANCE_AC.add_word(_surface, (len(_surface), _scheme,
+                                      _scheme in P.ITEM_SCHEMES and _surface in P.ITEM_SURFACES))
 _INSURANCE_AC.make_automaton()
 
 
 def _insurance_mentions(text: str) -> list[tuple[int, str]]:
     """(position, scheme) of every insurance surface form, leftmost-longest (职工医保 hides the 医保
     inside it): pyahocorasick's `iter_long`, about 3x cheaper than a regex alternation."""
-    return [(end - n + 1, scheme) for end, (n, scheme) in _INSURANCE_AC.iter_long(text.lower())]
+    return [(end - n + 1, scheme) for end, (n, scheme, _) in _INSURANCE_AC.iter_long(text.lower())]
+
+
+def _mentions_and_items(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """`_insurance_mentions` plus the item mentions among them, in the same automaton pass (the
+    item test is precomputed per surface instead of a 21-way startswith per mention)."""
+    mentions, items = [], []
+    for end, (n, scheme, is_item) in _INSURANCE_AC.iter_long(text.lower()):
+        mentions.append((end - n + 1, scheme))
+        if is_item:
+            items.append(mentions[-1])
+    return mentions, items
 
 
 def insurance_schemes(text: str, mentions: list[tuple[int, str]] | None = None) -> list[str]:
@@ -113,19 +126,24 @@ def _clean_label(raw: str) -> str:
     if place and len(place.surface) < len(label) - 1:
         label = label[len(place.surface):]
     label = _strip_lead(_strip_trail(label)).rstrip("的")
-    if len(label) > _LABEL_MAX:
-        tail = label.rsplit("的", 1)[-1]
-        label = tail if 2 <= len(tail) <= _LABEL_MAX else label[-_LABEL_MAX:]
-    return label if len(label) >= 2 else ""
+    if len(label) > _LABEL_MAX:  # keep the head noun: the part after the last 的, else after 为
+        for sep in ("的", "为"):
+            tail = label.rsplit(sep, 1)[-1]
+            if 2 <= len(tail) < len(label) and len(tail) <= _LABEL_MAX:
+                label = tail
+                break
+        else:
+            label = label[-_LABEL_MAX:]
+    return label if len(label) >= 2 or label in P.LABEL_ONE_CHAR_OK else ""
 
 
-def _items(text: str, mentions: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _items(text: str, mentions: list[tuple[int, str]] | None,
+           items: list[tuple[int, str]] | None = None) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Insurance items usable as label context: all full item names (养老保险, 职工医保…; not a
     bare 医保 or 工伤), and those opening a section (after 。/newline/space or a 一、/1. marker)."""
-    items = []
-    for pos, name in mentions:
-        if name in P.ITEM_SCHEMES and text.startswith(P.ITEM_SURFACES, pos):
-            items.append((pos, name))
+    if items is None:
+        items = [(pos, name) for pos, name in mentions
+                 if name in P.ITEM_SCHEMES and text.startswith(P.ITEM_SURFACES, pos)]
     headings = []
     for pos, name in items:
         before = text[pos - 1] if pos else ""
@@ -151,12 +169,29 @@ for _hint in P.CN_FIGURE_HINTS:
 _CN_HINTS.make_automaton()
 
 
+# Figure patterns without a unit group, and the unit they stand for.
+_FIXED_UNIT = ((P.FIGURE_BARE_WAN, "元"), (P.FIGURE_CURRENCY_FIRST, "元"), (P.FIGURE_CN_PERCENT, "%"))
+
+
 def _figure_matches(text: str) -> list[re.Match]:
     """Arabic-number quantities plus, only if a Chinese-numeral unit bigram occurs (C-speed
-    Aho-Corasick check), Chinese-numeral ones, in text order."""
+    Aho-Corasick check), Chinese-numeral ones, plus unit-less 万/亿 amounts (`封顶线40万`; their
+    match has no `unit` group), in text order."""
     found = list(P.FIGURE.finditer(text))
+    extra = False
     if next(_CN_HINTS.iter(text), None) is not None:
         found += P.CN_FIGURE.finditer(text)
+        extra = True
+    if "万" in text:  # (a bare 亿 without any 万 in the text is left alone: rare, and a scan costs)
+        found += P.FIGURE_BARE_WAN.finditer(text)
+        extra = True
+    if "百分之" in text:
+        found += P.FIGURE_CN_PERCENT.finditer(text)
+        extra = True
+    if "¥" in text or (text.isascii() and ("RMB" in text or "CNY" in text)):
+        found += P.FIGURE_CURRENCY_FIRST.finditer(text)
+        extra = True
+    if extra:
         found.sort(key=lambda m: m.start())
     return found
 
@@ -172,19 +207,29 @@ def find_year(text: str) -> int | None:
     return None
 
 
-def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None) -> list[dict]:
+def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None,
+                    _items_found: list[tuple[int, str]] | None = None) -> list[dict]:
     """Every quantity with a unit in `text` as `{label, value, unit}` (calendar years excluded)."""
     figures: list[dict] = []
     last_label: dict[str, str] = {}
     prev_end = 0
+    prev_unit = prev_label = None
+    figure_rx, cn_rx, bare_rx = P.FIGURE, P.CN_FIGURE, P.FIGURE_BARE_WAN
     sentence_start = 0
-    items, headings = _items(text, mentions if mentions is not None else _insurance_mentions(text))
+    if mentions is None and _items_found is None:
+        mentions, _items_found = _mentions_and_items(text)
+    items, headings = _items(text, mentions, _items_found)
     for m in _figure_matches(text):
         start = m.start()
         if start and text[start - 1] in _NOT_BEFORE_NUMBER:
             continue  # a tail of a longer number, a decimal or an ordinal (第二)
-        a, am, b, bm, raw_unit = m.group("a", "am", "b", "bm", "unit")
-        unit = P.UNIT_CANON.get(raw_unit, raw_unit)
+        rx = m.re
+        if rx is figure_rx or rx is cn_rx:
+            a, am, b, bm, raw_unit = m.group("a", "am", "b", "bm", "unit")
+            unit = P.UNIT_CANON.get(raw_unit, raw_unit)
+        else:  # identity lookup: hashing a compiled pattern hashes its whole code
+            a, am, b, bm = m.group("a", "am", "b", "bm")
+            unit = next(u for r, u in _FIXED_UNIT if r is rx)
         arabic = a[0].isdigit()
         if unit == "年" and not b and len(a) == 4 and arabic and 1900 <= int(a) <= 2100:
             continue  # calendar year (2025年), reported as `year` instead
@@ -192,6 +237,8 @@ def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None) ->
             continue  # a date (5月16日)
         if not arabic and unit not in _CN_OK_UNITS:
             continue  # 一个, 三家: words, not stated quantities
+        if a == "一" and text.startswith(P.ONE_PER_UNIT_NEXT, m.end()):
+            continue  # 一年社保费用: "per year", not a duration
         if arabic and not am and not bm:  # the common case, without the general parser
             values = [float(a.replace(",", ""))]
             if b:
@@ -200,11 +247,18 @@ def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None) ->
             values = [parse_number(a, am or (bm if b else None))]
             if b:
                 values.append(parse_number(b, bm))
-        dot = text.rfind("。", 0, start)
+        dot = text.rfind("。", sentence_start, start)  # only a stop after the current sentence start matters
         if dot >= sentence_start:
             sentence_start = dot + 1
             last_label.clear()
         label = _clean_label(text[max(prev_end, sentence_start, start - 40): start])
+        if rx is bare_rx and not P.MONEY_LABEL.search(label):
+            continue  # a bare 万 that is not money (3200万 people without 人 is not guessed)
+        if prev_unit == unit and start - prev_end <= 3 and text[prev_end:start].strip() in P.RANGE_JOINERS:
+            figures.extend({"label": prev_label, "value": float(v), "unit": unit}
+                           for v in values if v is not None)  # 60%-80%: the other end of a range
+            prev_end = m.end()
+            continue
         item = (_last_before(items, max(sentence_start, start - _ITEM_WINDOW), start)
                 or _last_before(headings, 0, start)) if items else None
         if label:
@@ -216,6 +270,7 @@ def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None) ->
         if item and item not in label:
             label = f"{item} {label}".strip()
         prev_end = m.end()
+        prev_unit, prev_label = unit, label or None
         for value in values:
             if value is not None:
                 figures.append({"label": label or None, "value": float(value), "unit": unit})
@@ -226,7 +281,7 @@ def extract_policy(title: str, text: str) -> dict:
     """The `policy` object of the contract (see docs/notes/entities.md)."""
     region = resolve_region(title)
     year = find_year(title) or find_year(text)
-    mentions = _insurance_mentions(text)
+    mentions, items = _mentions_and_items(text)
     title_schemes = insurance_schemes(title)
     return {
         "region": region.surface if region else None,
@@ -236,5 +291,5 @@ def extract_policy(title: str, text: str) -> dict:
         "year": year,
         "topic": policy_topic(title, text),
         "insurance": title_schemes + [s for s in insurance_schemes(text, mentions) if s not in title_schemes],
-        "figures": extract_figures(text, mentions) or extract_figures(title),
+        "figures": extract_figures(text, mentions, items) or extract_figures(title),
     }

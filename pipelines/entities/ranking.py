@@ -35,17 +35,25 @@ def normalize_grade(text: str) -> str | None:
     return f"{m.group(5)}级"
 
 
-def ranking_condition(title: str, region: Region | None) -> str | None:
-    """The disease/symptom asked about: the title minus year, region and the question tail."""
+def ranking_condition(title: str, region: Region | None, _year: re.Match | None | bool = False) -> str | None:
+    """The disease/symptom asked about: the title minus year, region and the question tail.
+    (`_year`: the title's YEAR match when the caller has it already.)"""
+    if title.isascii():
+        m = P.EN_CONDITION.search(title)
+        return m.group("c") if m else None
     rest = title
-    ym = P.YEAR.search(rest)
+    ym = P.YEAR.search(rest) if _year is False else _year
     if ym and ym.start() <= 2:
         rest = rest[ym.end():]
-    if region and region.surface in rest:
-        rest = rest[rest.index(region.surface) + len(region.surface):]
+    at = rest.find(region.surface) if region else -1
+    if at >= 0:
+        rest = rest[at + len(region.surface):]
     rest = P.CONDITION_LEAD.sub("", rest.strip(" ?？,，:："))
-    rest = P.RANKING_TAIL.sub("", rest)
+    after = P.CONDITION_AFTER_QUESTION.match(rest)  # 哪家医院看眼科好
+    rest = after.group("c") if after else P.RANKING_TAIL.sub("", rest)
     rest = rest.strip(" 的?？,，:：")
+    while rest.endswith(P.CONDITION_TRAIL_WORDS):
+        rest = rest[: -next(len(w) for w in P.CONDITION_TRAIL_WORDS if rest.endswith(w))].rstrip(" 的")
     return rest or None
 
 
@@ -60,20 +68,36 @@ def _trim_spec(spec: str) -> str:
     return (spec[: m.start()] if m else spec).strip(" ,，")
 
 
+def _with_title_matches(span: str) -> list[tuple[re.Match, str | None]]:
+    """`DOCTOR_WITH_TITLE` matches with their trimmed specialty. A specialty stops where the next
+    doctor's title begins, and the scan resumes there, so "樊嘉教授擅长…,周俭教授擅长…" gives both."""
+    out = []
+    pos = 0
+    while (m := P.DOCTOR_WITH_TITLE.search(span, pos)) is not None:
+        spec = m.group("spec")
+        if spec:
+            trimmed = _trim_spec(spec)
+            out.append((m, trimmed))
+            pos = m.end() if len(trimmed) == len(spec.strip(" ,，")) else m.start("spec") + len(trimmed) + 1
+        else:
+            out.append((m, None))
+            pos = m.end()
+    return out
+
+
 def extract_doctors(span: str) -> list[dict]:
     """Doctors named in `span`: `{name, title, specialty}` (title/specialty None when unstated)."""
     found: list[tuple[int, dict]] = []
     # Each pattern starts with a large surname class (slow to scan): run it only if its cue occurs.
-    with_title = P.DOCTOR_WITH_TITLE.finditer(span) if ("医师" in span or "主任" in span or "教授" in span) else ()
-    title_first = P.DOCTOR_TITLE_FIRST.finditer(span) if with_title else ()
+    has_title = "医师" in span or "主任" in span or "教授" in span
+    with_title = _with_title_matches(span) if has_title else ()
+    title_first = P.DOCTOR_TITLE_FIRST.finditer(span) if has_title else ()
     with_spec = P.DOCTOR_WITH_SPECIALTY.finditer(span) if "(" in span else ()
     after_cue = P.DOCTOR_AFTER_CUE.finditer(span) if P.DOCTOR_CUE_WORDS.search(span) else ()
-    for m in with_title:
+    for m, spec in with_title:
         for name in re.split(r"[、,和]", m.group("names")):
             if _valid_name(name):
-                spec = m.group("spec")
-                found.append((m.start(), {"name": name, "title": m.group("title"),
-                                          "specialty": _trim_spec(spec) if spec else None}))
+                found.append((m.start(), {"name": name, "title": m.group("title"), "specialty": spec}))
     for m in title_first:
         tail = P.SPECIALTY_TAIL.match(span, m.end())
         for name in m.group("names").split("、"):
@@ -85,7 +109,7 @@ def extract_doctors(span: str) -> list[dict]:
             found.append((m.start(), {"name": m.group("name"), "title": None, "specialty": m.group("spec").strip()}))
     for m in after_cue:
         names = m.group("names") or m.group("name2")
-        tail = P.SPECIALTY_TAIL.match(span, m.end())
+        tail = P.SPECIALTY_TAIL.match(span, m.end() + 2 if span.startswith("医生", m.end()) else m.end())
         for name in names.split("、"):
             if _valid_name(name):
                 found.append((m.start(), {"name": name, "title": None,
@@ -124,7 +148,7 @@ def _details(text: str, start: int, end: int, next_start: int, prev_end: int) ->
             cut = max((pre.rfind(ch) for ch in _PRE_BOUNDARY_CHARS), default=-1)
             grade = normalize_grade(pre[cut + 1:])
     addr = P.ADDRESS.search(span) if ("地址" in span or "位于" in span) else None
-    score = P.SCORE.search(span) if "综合评分" in span else None
+    score = P.SCORE.search(span) if "评分" in span else None
     return {
         "grade": grade,
         "address": (addr.group("a") or addr.group("b")).rstrip("。.,") if addr else None,
@@ -135,23 +159,87 @@ def _details(text: str, start: int, end: int, next_start: int, prev_end: int) ->
     }
 
 
+def _body_region(text: str) -> Region | None:
+    """Region named near the start of the text, skipping a short form that is a hospital's own
+    name (瑞金医院, 中山医院, 同仁医院 name hospitals, not the places 瑞金/中山/同仁)."""
+    head = text[:120]
+    while head:
+        region = resolve_region(head)
+        if region is None:
+            return None
+        at = head.find(region.surface) + len(region.surface)
+        if not head.startswith("医院", at) or region.surface.endswith(_FULL_PLACE_ENDINGS):
+            return region
+        head = head[at:]
+    return None
+
+
+_FULL_PLACE_ENDINGS = ("省", "市", "区", "县", "州", "盟", "旗")
+
+
+def _is_alias(text: str, prev_end: int, start: int, end: int) -> bool:
+    """`A医院(B医院)` / `A医院(原B医院)`: B, alone in parentheses right after A, is A's other name."""
+    gap = text[prev_end:start]
+    return gap[:1] == "(" and len(gap) <= 4 and ")" not in gap and text[end:end + 1] == ")"
+
+
+def _merge_into(have: dict, info: dict) -> None:
+    """Add a later mention's details to a hospital: new doctors appended, empty fields filled."""
+    for field, value in info.items():
+        if field == "doctors":
+            known = {d["name"] for d in have["doctors"]}
+            have["doctors"].extend(d for d in value if d["name"] not in known)
+        elif have[field] is None:
+            have[field] = value
+
+
+def _merge_abbreviations(hospitals: list[dict]) -> list[dict]:
+    """Fold a hospital into an earlier one whose name ends with its name or is the end of it
+    (阜外医院 after 中国医学科学院阜外医院; names of 4+ characters), then renumber the ranks. A post
+    pass over the few distinct hospitals (plain loops: this runs for every ranking)."""
+    kept: list[dict] = []
+    folded = False
+    for h in hospitals:
+        name = h["name"]
+        if len(name) >= 4:
+            for k in reversed(kept):
+                other = k["name"]
+                if (other.endswith(name) or name.endswith(other)) and len(other) >= 4:
+                    _merge_into(k, {f: v for f, v in h.items() if f != "rank" and f != "name"})
+                    folded = True
+                    break
+            else:
+                kept.append(h)
+        else:
+            kept.append(h)
+    if folded:
+        for i, h in enumerate(kept, 1):
+            h["rank"] = i
+    return kept
+
+
 def extract_ranking(title: str, text: str) -> dict:
     """The `ranking` object of the contract (see docs/notes/entities.md)."""
-    region = resolve_region(title) or resolve_region(text[:120])
+    region = resolve_region(title) or _body_region(text)
     province = region.province if region else None
     city = region.city if region else None
     year = P.YEAR.search(title)
     mentions = find_hospital_mentions(text)
     hospitals: dict[str, dict] = {}
+    prev_key = None
+    prev_end = -9
     for i, m in enumerate(mentions):
         next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
         info = _details(text, m.start, m.end, next_start, mentions[i - 1].end if i else 0)
         key = hospital_key(m.name, province, city)
+        if m.start - prev_end <= 4 and key not in hospitals and _is_alias(text, prev_end, m.start, m.end):
+            key = prev_key
+        prev_key, prev_end = key, m.end
         have = hospitals.get(key)
         if have is None:
             hospitals[key] = {"rank": len(hospitals) + 1, "name": m.name, **info}
             continue
-        for field, value in info.items():
+        for field, value in info.items():  # inline _merge_into: this loop is hot
             if field == "doctors":
                 known = {d["name"] for d in have["doctors"]}
                 have["doctors"].extend(d for d in value if d["name"] not in known)
@@ -160,7 +248,7 @@ def extract_ranking(title: str, text: str) -> dict:
     return {
         "province": province,
         "city": city,
-        "condition": ranking_condition(title, region),
+        "condition": ranking_condition(title, region, year),
         "year": int(year.group(1)) if year else None,
-        "hospitals": list(hospitals.values()),
+        "hospitals": _merge_abbreviations(ranked) if len(ranked := list(hospitals.values())) > 1 else ranked,
     }
