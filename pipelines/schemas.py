@@ -253,6 +253,6 @@ PARSE_RECORD = pa.schema([
     _f("ranking", _RANKING_OBJECT, "Ranking object (only when kind = hospital_ranking).", "{…}"),
     _f("policy", _POLICY_OBJECT, "Policy object (only when kind = policy).", "{…}"),
     _f("errors", pa.list_(pa.string()), "Error / warning codes (pipelines.parse docstring): no_title, listing_page, charset_guessed:gb18030 ….", '["charset_mismatch:gbk"]', False),
-    _f("extractor_version", pa.string(), "Parser version; the ETL re-parses raw files when it changes.", "parse-1.4", False),
+    _f("extractor_version", pa.string(), "Parser version; the ETL re-parses raw files when it changes.", "parse-1.5", False),
     _f("content_sha1", pa.string(), "sha1 of the answer text (null when empty).", "5f1d…"),
 ], metadata={"description": "One JSON object per parsed page."})
