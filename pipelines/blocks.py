@@ -60,8 +60,9 @@ class Block:
 
     `chrome`: inside nav/header/footer/aside or a container whose class/id says so; such blocks
     are never part of the answer but may still hold the related list. `href`: the link of the
-    first anchor that contributed text (the related-item title link), even after leading
-    unlinked text such as a date. `marker`: kept apart from
+    block's longest anchor (the related-item title link, not a `[医保]` category link before it),
+    else of the first anchor that contributed text, even after leading unlinked text such as a
+    date. `marker`: kept apart from
     the text so the answer can show `1. 医保码` like the text dump does while related-list titles
     (also `<li>`s) stay clean.
     """
@@ -71,6 +72,9 @@ class Block:
     href: str | None = None
     chrome: bool = False
     marker: str | None = None  # list marker a browser would draw (`1.`, `•`) for the first block of an <li>
+    # Text of the anchor that gave `href` when the block holds more than that anchor
+    # (`<a>标题</a><span>医保 04-18</span>` -> "标题"): separates a related title from what is glued to it.
+    link_text: str | None = None
 
 
 def looks_like_html(text: str) -> bool:
@@ -191,7 +195,12 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
     Hot loop: plain local variables, no per-event function calls; text is normalized in bulk.
     """
     raw: list[str] = []  # raw text per pending block
-    meta: list[tuple[str, str | None, bool, str | None]] = []  # (tag, href, chrome, marker) per block
+    meta: list[tuple[str, str | None, bool, str | None, int]] = []  # (tag, href, chrome, marker, link) per block
+    links: list[str] = []  # raw anchor texts of blocks holding more than their anchor (see _link_raw)
+    anchor_starts: list[tuple[int, int]] = []  # (len(buf), flushes) at each open <a>
+    link_span: tuple[int, int] | None = None  # buf slice of the block's longest closed anchor
+    link_len = 0  # its text length: the longest anchor of a line is its title (`[医保]` `<a>标题</a>`)
+    flushes = 0
     buf: list[str] = []
     hrefs: list[str | None] = []  # open <a> elements' hrefs, innermost last
     tags: list[str] = ["div"]  # open block-level elements, innermost last
@@ -216,9 +225,10 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
             if (is_block or tag == "br") and buf:
                 if has_text:
                     raw.append("".join(buf))
-                    meta.append((tags[-1], href, chrome_depth > 0, marker))
+                    meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
                 buf.clear()
-                href, has_text, marker = None, False, None
+                href, has_text, marker, link_span, link_len = None, False, None, None, 0
+                flushes += 1
             if el.attrib or tag in chrome_tags:
                 is_ad, is_chrome = _is_chrome_or_ad(el)
                 if is_ad:
@@ -229,9 +239,10 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                     if buf:
                         if has_text:
                             raw.append("".join(buf))
-                            meta.append((tags[-1], href, chrome_depth > 0, marker))
+                            meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
                         buf.clear()
-                        href, has_text, marker = None, False, None
+                        href, has_text, marker, link_span, link_len = None, False, None, None, 0
+                        flushes += 1
                     chrome_els.add(el)
                     chrome_depth += 1
             if is_block:
@@ -249,6 +260,7 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                     counters.append(-1)
             elif tag == "a":
                 hrefs.append(el.get("href"))
+                anchor_starts.append((len(buf), flushes))
             text = el.text
         else:
             if tag in skip_tags:
@@ -262,9 +274,10 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                     if buf:
                         if has_text:
                             raw.append("".join(buf))
-                            meta.append((tags[-1], href, chrome_depth > 0, marker))
+                            meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
                         buf.clear()
-                        href, has_text, marker = None, False, None
+                        href, has_text, marker, link_span, link_len = None, False, None, None, 0
+                        flushes += 1
                     if is_block and len(tags) > 1:
                         tags.pop()
                     if (tag == "ol" or tag == "ul") and counters:
@@ -274,7 +287,12 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                     if el in chrome_els:
                         chrome_els.discard(el)
                         chrome_depth -= 1
-                elif tag == "a" and hrefs:
+                if tag == "a" and hrefs:  # also for a chrome `<a class="logo">`: its href must not leak on
+                    start_at, start_flushes = anchor_starts.pop()
+                    if start_flushes == flushes and hrefs[-1] is not None:
+                        length = len("".join(buf[start_at:]).strip())
+                        if length > link_len:
+                            link_len, link_span, href = length, (start_at, len(buf)), hrefs[-1]
                     hrefs.pop()
                 text = el.tail
         if text:
@@ -287,6 +305,17 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
             buf.append(text)
     if buf and has_text:
         raw.append("".join(buf))
-        meta.append((tags[-1], href, chrome_depth > 0, marker))
-    return [Block(text, tag, link, chrome, mark)
-            for text, (tag, link, chrome, mark) in zip(normalize_many(raw), meta, strict=True) if text]
+        meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
+    texts = normalize_many(raw + links) if links else normalize_many(raw)
+    n = len(raw)
+    return [Block(text, tag, link, chrome, mark, texts[n + li] if li >= 0 else None)
+            for text, (tag, link, chrome, mark, li) in zip(texts, meta, strict=False) if text]
+
+
+def _link_raw(buf: list[str], span: tuple[int, int] | None, links: list[str]) -> int:
+    """Index in `links` of the raw text of the block's own anchor, or -1 when the anchor is the
+    whole block (the common case: nothing to separate) or its extent is unknown."""
+    if span is None or (span[0] == 0 and span[1] == len(buf)):
+        return -1
+    links.append("".join(buf[span[0]:span[1]]))
+    return len(links) - 1

@@ -51,10 +51,11 @@ _MONTH_NAMES = ("january february march april may june july august september oct
                 "december").split()
 _MONTHS = {**{m: i for i, m in enumerate(_MONTH_NAMES, start=1)},
            **{m[:3]: i for i, m in enumerate(_MONTH_NAMES, start=1)}, "sept": 9}
-# English forms seen under article titles: `March 1, 2025`, `Mar. 1 2025`, `1 March 2025`.
+# English forms seen under article titles: `March 1, 2025`, `Mar. 1 2025`, `1 March 2025`, `May 16th, 2025`,
+# `16th of May 2025`.
 EN_DATE_PATTERN = (
-    r"(?:(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>(?:19|20)\d\d)"
-    r"|(?P<day2>\d{1,2})\s+(?P<mon2>[A-Za-z]{3,9})\.?,?\s+(?P<year2>(?:19|20)\d\d))"
+    r"(?:(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)"
+    r"|(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>[A-Za-z]{3,9})\.?,?\s+(?P<year2>(?:19|20)\d\d))"
 )
 EN_DATE_RE = re.compile(EN_DATE_PATTERN)
 

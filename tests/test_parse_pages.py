@@ -219,3 +219,33 @@ def test_non_article_pages_are_flagged(site):
         status, headers, body = site.respond(path)
         assert status == 200
         assert code in parse_page(body, content_type=headers["Content-Type"])["errors"], path
+
+
+def _other_layout(name: str, content_type: str | None = None) -> dict:
+    return parse_page((FIXTURE_PAGES / "other_layouts" / name).read_bytes(), content_type=content_type)
+
+
+def test_unseen_layouts_keep_snippets_and_categories_apart():
+    """Session 3 layouts: a `[医保]` category link before the title, `title / meta / snippet` order,
+    whole-item anchors, date-first items and a tab bar after the list must give clean items (the
+    quality gate checks titles and dates; this checks what sits beside them)."""
+    two_lists = _other_layout("category_links_two_lists.html")["related"]
+    assert [(r["category"], r["snippet"]) for r in two_lists] == [
+        ("医保", ""), ("社保", ""),
+        ("医保", "关于个人缴纳职工医保暂停参保的问题,可能由以下原因导致。"), ("医保", "医保报销的资格和资金使用有明确的规定。")]
+    cards = _other_layout("card_links_no_dates.html")["related"]
+    assert [r["snippet"] for r in cards] == ["职工医保退休后能享受医保待遇,关键条件是累计缴费年限达标。",
+                                             "城镇职工达到规定缴费年限后可免缴医保并享受终身保障。", "", ""]
+    mobile = _other_layout("mobile_fixed_bar_gbk.html", "text/html; charset=GBK")["related"]
+    assert mobile[-1]["snippet"] == "暂时无法为您提供江西萍乡社保基数8500退休能领取的具体金额。"
+    table = _other_layout("content_table_related.html")["related"]
+    assert {(r["category"], r["snippet"]) for r in table} == {("医保政策", "")}
+
+
+def test_unseen_layouts_answers_hold_no_page_furniture():
+    furniture = ("上一篇", "下一篇", "分享", "问题描述", "最佳答案", "其他回答", "网友评论", "主治医师", "回答时间",
+                 "责任编辑", "打开APP", "标签", "Disclaimer", "reviewed by", "Responses", "热门", "问医生")
+    for page in sorted((FIXTURE_PAGES / "other_layouts").glob("*")):
+        ct = "text/html; charset=GBK" if "gbk" in page.name else None
+        record = parse_page(page.read_bytes(), content_type=ct)
+        assert not [word for word in furniture if word in record["answer"]], page.name

@@ -32,7 +32,7 @@ SEEDS = [s for s in load_bundled_seeds() if s.related][:2]  # two Chinese seeds 
 def _model(seed):
     lines = [line.strip() for block in seed.answer_blocks for line in block]
     answer = [normalize_text(x) for x in lines if x and not x.startswith("本信息整理自")]
-    related = [(normalize_text(r.title), r.published) for r in seed.related[:6]]
+    related = [(normalize_text(r.title), r.published, normalize_text(r.snippet)) for r in seed.related[:6]]
     return seed, answer, related
 
 
@@ -46,7 +46,28 @@ def _date_line(day: date, style: str) -> str:
         "zh_short": f"{day.year}年{day.month}月{day.day}日",
         "slash": f"{day.year}/{day.month}/{day.day} 健康新闻",
         "dot_pipe": f"健康新闻 | {day.year}.{day.month:02d}.{day.day:02d}",
+        "dot": f"{day.year}.{day.month:02d}.{day.day:02d}",
+        "zh_time": f"{day.year}年{day.month:02d}月{day.day:02d}日 10:30",
+        "labelled": f"来源:健康新闻 发布于 {day.isoformat()}",
     }[style]
+
+
+# Page furniture of other sites placed around the answer and the related list: none of it may
+# reach the answer or the related items.
+AFTER_ANSWER = [
+    '<div class="bdshare">分享到:<a href="#">微信</a> <a href="#">微博</a></div>',
+    '<div class="pn"><p>上一篇:<a href="/p/1.html">医保卡丢了怎么补办</a></p><p>下一篇:<a href="/p/2.html">医保断缴怎么办</a></p></div>',
+    '<p class="tags">标签:<a href="/t/1">医保</a> <a href="/t/2">报销</a></p>',
+    "<p>(责任编辑:李明)</p>",
+]
+AFTER_RELATED = [
+    '<div class="box"><div class="hd">热门文章</div><ul><li><a href="/h/1.html">长沙个人缴纳社保每月要多少钱</a>'
+    "<span>2025-03-23</span></li><li><a href=\"/h/2.html\">内蒙古范围内医保卡通用吗</a><span>2025-03-22</span></li></ul></div>",
+    '<div class="pl"><div class="pl-hd">网友评论(2)</div><div><b>网友a</b> <span>2025-05-17 10:22</span><p>说得很清楚。</p></div>'
+    "<div><b>安心</b> <span>2025-05-18 09:00</span><p>谢谢。</p></div></div>",
+    '<div class="bar"><a href="/">首页</a><a href="/ask">问医生</a><a href="/my">我的</a></div>',
+]
+RELATED_HEADINGS = ["相关推荐", "相关阅读", "猜你喜欢", "延伸阅读", "【相关文章】", "相关推荐 更多>>"]
 
 
 AD_BLOCKS = [
@@ -63,8 +84,11 @@ def renderings(draw):
     seed, answer, related = draw(st.sampled_from(MODELS))
     wrapper = draw(st.sampled_from(["article", "divsoup", "table"]))
     para_style = draw(st.sampled_from(["p", "br", "div"]))
-    date_style = draw(st.sampled_from(["iso", "zh", "zh_short", "slash", "dot_pipe"]))
-    related_style = draw(st.sampled_from(["ul", "dl", "div"]))
+    date_style = draw(st.sampled_from(["iso", "zh", "zh_short", "slash", "dot_pipe", "dot", "zh_time", "labelled"]))
+    related_style = draw(st.sampled_from(["ul", "dl", "div", "table", "date_first", "card", "oneline"]))
+    heading = draw(st.sampled_from(RELATED_HEADINGS))
+    after_answer = draw(st.lists(st.sampled_from(AFTER_ANSWER), max_size=3, unique=True))
+    after_related = draw(st.lists(st.sampled_from(AFTER_RELATED), max_size=2, unique=True))
     fullwidth = draw(st.booleans())
     with_disclaimer = draw(st.booleans())
     ads = draw(st.lists(st.tuples(st.integers(0, len(answer)), st.sampled_from(AD_BLOCKS)), max_size=4))
@@ -80,11 +104,23 @@ def renderings(draw):
     body.extend(ad for pos, ad in ads if pos == len(answer))
     if with_disclaimer:
         body.append(f"<p>{fw('提示:本内容不能代替面诊,如有不适请尽快就医。')}</p><p>用药务必遵医嘱。</p>")
+    body.extend(after_answer)
     items = []
-    for title, day in related:
+    for title, day, snippet in related:
         meta = escape(_date_line(day, date_style))
-        snippet = "摘要文字,仅作示例。"
-        if related_style == "ul":
+        snippet = escape(fw(snippet))
+        href = f"/a/{len(items)}.html"
+        if related_style == "table":
+            items.append(f'<tr><td><a href="{href}">{escape(fw(title))}</a></td><td>{snippet}</td><td>{meta}</td></tr>')
+        elif related_style == "date_first":
+            items.append(f'<div class="it"><div>{meta}</div><a href="{href}"><div>{escape(fw(title))}</div></a>'
+                         f"<div>{snippet}</div></div>")
+        elif related_style == "card":
+            items.append(f'<li><a href="{href}"><div>{escape(fw(title))}</div><div>{snippet}</div>'
+                         f"<div>{meta}</div></a></li>")
+        elif related_style == "oneline":
+            items.append(f'<li><a href="{href}">{escape(fw(title))}</a><span>{meta}</span></li>')
+        elif related_style == "ul":
             items.append(f'<li><a href="/a/{len(items)}.html">{escape(fw(title))}</a><p>{snippet}</p>'
                          f"<span>{meta}</span></li>")
         elif related_style == "dl":
@@ -93,7 +129,8 @@ def renderings(draw):
         else:
             items.append(f'<div><a href="/a/{len(items)}.html">{escape(fw(title))}</a></div>'
                          f"<div>{snippet}</div><div>{meta}</div>")
-    related_html = "<h3>相关推荐</h3>" + ("<ul>" + "".join(items) + "</ul>" if related_style == "ul" else "".join(items))
+    wrap = {"ul": "<ul>{}</ul>", "card": "<ul>{}</ul>", "oneline": "<ul>{}</ul>", "table": "<table>{}</table>"}
+    related_html = f"<h3>{heading}</h3>" + wrap.get(related_style, "{}").format("".join(items)) + "".join(after_related)
     title = f"<h1>{escape(fw(seed.title))}</h1>"
     head = f"<head><meta charset='utf-8'><title>{escape(seed.title)}_某网</title><script>var a='首页';</script></head>"
     nav = '<div class="nav"><a href="/">首页</a> <a href="/list">问答</a></div>'
@@ -108,18 +145,22 @@ def renderings(draw):
     else:
         page = f"<body><table><tr><td>{nav}</td></tr><tr><td>{title}{''.join(body)}</td>" \
                f"<td>{related_html}</td></tr><tr><td>{footer}</td></tr></table></body>"
-    return f"<!DOCTYPE html><html>{head}{page}</html>", seed, answer, related
+    if related_style == "oneline":  # a one-line item has no snippet
+        related = [(title, day, "") for title, day, _ in related]
+    category = None if date_style in ("zh_short", "dot", "zh_time") else "健康新闻"
+    return f"<!DOCTYPE html><html>{head}{page}</html>", seed, answer, related, category
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(renderings())
 def test_markup_variations_give_the_same_record(case):
-    html, seed, answer, related = case
+    html, seed, answer, related, category = case
     record = parse_page(html.encode("utf-8"), url="http://example.org/q/1.html")
     assert record["errors"] == []
     assert record["title"] == normalize_text(seed.title)
     assert record["answer_paragraphs"] == answer
-    assert [(r["title"], r["date"]) for r in record["related"]] == related
+    assert [(r["title"], r["date"], r["snippet"]) for r in record["related"]] == related
+    assert {r["category"] for r in record["related"]} == {category}
     assert [r["url"] for r in record["related"]] == [f"http://example.org/a/{i}.html" for i in range(len(related))]
 
 
@@ -204,3 +245,30 @@ def test_related_link_fast_path_equals_urljoin(href, base):
 
     for candidate in (href, "/" + href, "http://o.org/" + href):
         assert _absolute(candidate, base, _origin(base)) == urljoin(base, candidate)
+
+
+def test_marker_regexes_do_not_backtrack_exponentially():
+    """A nav-like line of many nav words ending in another word made NOISE_LINE try 2^n ways to
+    split its spaces (`首页 ` x 16 took > 20 s). Every layout pattern must answer such lines at once:
+    a 2 s alarm is 10^5 times the normal cost, so it only fires on a catastrophic pattern."""
+    import re
+    import signal
+
+    from pipelines.patterns import layout
+
+    def _timeout(signum, frame):
+        raise TimeoutError(name)
+
+    lines = ["首页 " * 20 + "医保", "首页1 " * 20 + "x", "— " * 30 + "相关x", "相关推荐" + " —" * 30 + "x", "王 " * 30]
+    old = signal.signal(signal.SIGALRM, _timeout)
+    try:
+        for name in dir(layout):
+            pattern = getattr(layout, name)
+            if isinstance(pattern, re.Pattern):
+                signal.alarm(2)
+                for line in lines:
+                    pattern.match(line)
+                signal.alarm(0)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -8,8 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipelines.blocks import Block
 from pipelines.decode import MAX_INPUT_BYTES, charset_from_content_type, decode_bytes
-from pipelines.split import match_meta, match_meta_general, strip_preamble
+from pipelines.patterns.layout import RELATED_HEADING, SECTION_HEADING
+from pipelines.split import (
+    collect_answer,
+    is_noise,
+    is_published_line,
+    match_loose_meta,
+    match_meta,
+    match_meta_general,
+    parse_related,
+    strip_preamble,
+)
 from pipelines.text import find_date, normalize_text, parse_date
 
 
@@ -80,6 +91,98 @@ def test_related_meta_line(line, expected):
     assert match_meta(line) == expected
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("健康新闻 2025-05-16 阅读 1234", ("健康新闻", date(2025, 5, 16))),
+        ("发布于 2025年5月16日 星期五", (None, date(2025, 5, 16))),
+        ("2025-05-14 · 568次浏览", (None, date(2025, 5, 14))),
+        ("Insurance · May 12, 2025", ("Insurance", date(2025, 5, 12))),
+        ("Insurance · 2 May 2025", ("Insurance", date(2025, 5, 2))),
+    ],
+)
+def test_meta_line_with_counters_weekdays_and_english_dates(line, expected):
+    assert match_meta(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "hint", "expected"),
+    [
+        ("04-18", date(2025, 4, 20), (None, date(2025, 4, 18))),
+        ("医保 5月16日", date(2025, 6, 1), ("医保", date(2025, 5, 16))),
+        ("12-30", date(2025, 1, 5), (None, date(2024, 12, 30))),  # after the page date: the year before
+        ("04-18", None, (None, None)),  # no page date: the year is unknown
+        ("3天前", date(2025, 4, 20), (None, None)),
+        ("Insurance · 2 days ago", None, ("Insurance", None)),
+        ("昨天 10:30", None, (None, None)),
+        ("13-45", date(2025, 4, 20), None),
+        ("医保卡钱不够可以用统筹吗", date(2025, 4, 20), None),
+    ],
+)
+def test_loose_related_dates(line, hint, expected):
+    assert match_loose_meta(line, hint) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [("相关推荐", "related"), ("【相关推荐】", "related"), ("相关推荐 更多>>", "related"), ("— 相关阅读 —", "related"),
+     ("猜你喜欢", "related"), ("延伸阅读", "related"), ("相关问题推荐", "related"), ("You might also like", "related"),
+     ("网友评论(2)", "section"), ("其他回答(1)", "section"), ("热门文章", "section"), ("24小时热点", "section"),
+     ("2 Responses", "section"), ("Comments (3)", "section"), ("医保问答", None), ("相关", None)],
+)
+def test_related_and_other_section_headings(text, heading):
+    found = "related" if RELATED_HEADING.match(text) else "section" if SECTION_HEADING.match(text) else None
+    assert found == heading
+
+
+@pytest.mark.parametrize(
+    ("line", "noise"),
+    [("上一篇:医保卡号指的是哪一个", True), ("下一篇:没有了", True), ("分享到:微信 微博", True), ("打开APP,阅读全文", True),
+     ("标签:门诊报销 检查费", True), ("(责任编辑:周敏)", True), ("您现在的位置:首页 > 医保 > 正文", True),
+     ("Medically reviewed by Dr. Wang Li, Chief Physician", True), ("更多>>", True), ("相关阅读:医保卡密码忘了怎么办", True),
+     ("有用(12) 没用(1)", True), ("本文为健康网原创,转载请注明出处。", True), ("相关推荐:", False),
+     ("温馨提示:办理时请携带身份证和医保卡原件。", False), ("社保卡上的“社会保障号码”字段直接显示身份证号。", False),
+     ("来源:国家医保局发布的2025年医保目录调整方案,共新增药品91种。", False)],
+)
+def test_chrome_lines(line, noise):
+    assert is_noise(normalize_text(line)) is noise
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [("作者:李明 发布日期:2025-05-16 点击:905", True), ("2025/5/16 10:30 来源:康民健康网 阅读:2381", True),
+     ("提问时间:2025-04-20 浏览:1536次", True), ("By Health Desk | Updated 16 May 2025", True),
+     ("2025年1月1日起职工医保个人账户划入比例调整为2%,退休人员按定额划入。", False),
+     ("职工医保缴费比例2025年起有变化", False)],
+)
+def test_published_line(line, published):
+    assert is_published_line(line) is published
+
+
+def test_question_description_is_not_the_answer():
+    blocks = [Block(t) for t in ("问题描述:我的医保卡余额不足了,住院还能用统筹吗?", "最佳答案", "王建华 主治医师 邢台市人民医院",
+                                 "可以,符合条件的费用由统筹基金报销。", "回答时间:2025-04-20 18:32", "网友评论(2)",
+                                 "说得很清楚。")]
+    answer, end, reason = collect_answer(blocks)
+    assert answer == ["可以,符合条件的费用由统筹基金报销。"] and reason == "section" and end == 5
+    # without a question description a generic `回答` heading is only dropped, nothing is restarted
+    answer, _, _ = collect_answer([Block("医保卡可以家庭共济。"), Block("回答"), Block("需先绑定家人。")])
+    assert answer == ["医保卡可以家庭共济。", "需先绑定家人。"]
+
+
+def test_related_items_without_dates_dates_first_and_trailing_nav():
+    linked = [Block("2025-05-16"), Block("医保卡号指的是哪一个", href="/1"), Block("摘要一。"),
+              Block("2025-05-12"), Block("二代医保卡是社保卡吗", href="/2"), Block("摘要二。"),
+              Block("首页 问医生 我的", href="/", link_text="首页")]
+    got = [(r.title, r.date, r.snippet) for r in parse_related(linked)]
+    assert got == [("医保卡号指的是哪一个", date(2025, 5, 16), "摘要一。"), ("二代医保卡是社保卡吗", date(2025, 5, 12), "摘要二。")]
+    undated = [Block("社保退休医保补交规定", href="/3"), Block("北京医保官网查询系统", href="/4"), Block("我的", href="/my")]
+    assert [(r.title, r.date) for r in parse_related(undated)] == [("社保退休医保补交规定", None), ("北京医保官网查询系统", None)]
+    glued = [Block("[医保]医保钱不够自费能报销吗04-19", href="/5", link_text="医保钱不够自费能报销吗")]
+    item = parse_related(glued, year_hint=date(2025, 4, 20))[0]
+    assert (item.title, item.category, item.date) == ("医保钱不够自费能报销吗", "医保", date(2025, 4, 19))
+
+
 @given(st.text(alphabet="健康新闻医保 |·:-,.。/0123456789年月日aZ", max_size=24),
        st.integers(1890, 2110), st.integers(0, 13), st.integers(0, 32))
 def test_meta_fast_path_agrees_with_general_path(category, year, month, day):
@@ -121,3 +224,46 @@ def test_decode_wrong_label_and_truncation():
     assert "truncated_input" in errors and set(decoded) == {"医"}
     assert charset_from_content_type('text/html; charset="UTF-8"') == "utf-8"
     assert charset_from_content_type("text/html") is None
+
+
+_GATED = ("NOISE_LINE", "BREADCRUMB", "CHROME_LINE", "ALSO_SEARCHED", "RELATED_HEADING", "SECTION_HEADING",
+          "ANSWER_HEADING", "DATE_FIELD_LINE", "QUESTION_LABEL")
+
+
+@given(st.text(alphabet="相关推荐阅读评论热门网友首页上一篇标签:>» 【】—-|()[]·2024年05月16日RrMmCcHhYy问题描述答案回最佳", max_size=16))
+def test_first_character_gates_never_hide_a_match(text):
+    """The splitter skips a marker regex when the line's first character is not in the regex's
+    `first_chars` set: that must never hide a line the regex would match."""
+    from pipelines.patterns import layout
+
+    for name in _GATED:
+        pattern = getattr(layout, name)
+        gate = layout.first_chars(pattern)
+        assert gate is not None, name
+        if pattern.match(text):
+            assert text[:1] in gate, (name, text)
+
+
+@pytest.mark.parametrize("line", ["Updated May 16th, 2025", "16th of May 2025", "Last updated on May 16, 2025 · 4 min read",
+                                  "By Health Desk | Updated 16 May 2025"])
+def test_english_ordinal_dates(line):
+    assert find_date(line) == date(2025, 5, 16)
+
+
+def test_a_second_related_list_continues_only_in_the_same_region():
+    content = [Block("相关推荐"), Block("医保卡密码忘了怎么办", href="/1"), Block("健康新闻 2025-05-16"),
+               Block("延伸阅读"), Block("医保卡余额怎么查", href="/2"), Block("健康新闻 2025-05-15")]
+    assert [r.title for r in parse_related(content[1:])] == ["医保卡密码忘了怎么办", "医保卡余额怎么查"]
+    sidebar = content[:3] + [Block("热门推荐", chrome=True), Block("长沙社保15年后每月拿多少", href="/9", chrome=True),
+                             Block("健康新闻 2025-03-22", chrome=True)]
+    assert [r.title for r in parse_related(sidebar[1:])] == ["医保卡密码忘了怎么办"]
+
+
+def test_chrome_anchor_href_does_not_leak_and_longest_link_is_the_title():
+    from pipelines.blocks import html_to_blocks, parse_html
+
+    html = ('<body><a class="logo" href="/">健康网</a><a class="nav-home" href="/home">首页</a><p>正文第一段。</p>'
+            '<ul><li><a href="/c/yb">[医保]</a><a href="/a/1.html">医保钱不够自费能报销吗</a><em>04-19</em></li></ul></body>')
+    blocks = html_to_blocks(parse_html(html, []))
+    assert [(b.text, b.href, b.link_text) for b in blocks if not b.chrome] == [
+        ("正文第一段。", None, None), ("[医保]医保钱不够自费能报销吗04-19", "/a/1.html", "医保钱不够自费能报销吗")]

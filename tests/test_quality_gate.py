@@ -32,6 +32,9 @@ EXPECTED = sorted((FIXTURES / "expected").glob("*.json"))
 BOILERPLATE_LINE = re.compile(
     r"^(?:提示:|本信息整理自|大家都在搜|相关推荐|首页|顶部|首页 顶部|健康新闻 \d{4}|Copyright|©|友情链接)"
     r"|不能代替面诊|ICP备"
+    # other sites' furniture (session 3 layouts): prev/next links, share bars, comment and Q&A labels, bylines
+    r"|^(?:上一篇|下一篇|分享到|网友评论|其他回答|最佳答案|医生回答|问题描述|标签:|打开APP|热门文章|Disclaimer)"
+    r"|责任编辑|reviewed by|\d+天前$"
 )
 
 # Pinned floors. Raise them when extraction improves; never lower them to make a change pass.
@@ -132,7 +135,7 @@ def test_fixture_set_is_complete():
     names = {p.stem for p in EXPECTED}
     assert sum(n.startswith("seed_") for n in names) == 5, "one expected record per seed dump"
     assert sum(n.startswith("sample_") for n in names) >= 5
-    assert sum(n.startswith("other_") for n in names) >= 3
+    assert sum(n.startswith("other_") for n in names) >= 35, "hand-written other layouts (sessions 1-3)"
 
 
 def test_quality_gate(scored):

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from pipelines.blocks import element_text, html_to_blocks
 from pipelines.layouts.base import Document, Page
-from pipelines.patterns.layout import TITLE_SUFFIX
+from pipelines.patterns.layout import TITLE_PREFIX, TITLE_SUFFIX
 from pipelines.split import PageSplit, split_blocks
 from pipelines.text import parse_date
 
@@ -29,20 +29,33 @@ _MAX_SUFFIXES = 3
 
 def title_hints(root) -> list[str]:
     """Candidate titles in order of trust: every <h1>, then <title>, then <title> minus one, two,
-    three `_站点名` / ` - 频道` suffixes. The splitter takes the first one a page block equals."""
-    hints = [element_text(h) for h in root.iter("h1")]
+    three `_站点名` / ` - 频道` suffixes and minus a `【问答】` channel tag. The splitter takes the
+    first one a page block equals. An <h1> that is only one of the removed suffixes is the site's
+    logo, not the question: dropped; one that the <title> does not contain and that is shorter
+    than a <title> candidate (`<h1>健康网</h1>` + `<title>医保卡丢了怎么补办</title>`) goes after them."""
+    h1s = [text for text in (element_text(h) for h in root.iter("h1")) if text]
     title_el = root.find(".//title")
-    if title_el is not None:
-        candidate = element_text(title_el)
-        for _ in range(_MAX_SUFFIXES + 1):
-            if not candidate:
-                break
-            hints.append(candidate)
-            shorter = TITLE_SUFFIX.sub("", candidate)
-            if shorter == candidate:
-                break
-            candidate = shorter
-    return [h for h in hints if h]
+    if title_el is None:
+        return h1s
+    full = candidate = element_text(title_el)
+    candidates: list[str] = []
+    removed: list[str] = []
+    for _ in range(_MAX_SUFFIXES + 1):
+        if not candidate:
+            break
+        candidates.append(candidate)
+        shorter = TITLE_SUFFIX.sub("", candidate)
+        if shorter == candidate:
+            break
+        removed.append(candidate[len(shorter):].lstrip(" -_|–—"))
+        candidate = shorter
+    unprefixed = TITLE_PREFIX.sub("", candidate, count=1)
+    if unprefixed and unprefixed != candidate:
+        candidates.append(unprefixed)
+    h1s = [h for h in h1s if h not in removed]
+    longest = max(map(len, candidates), default=0)
+    first = [h for h in h1s if h in full or len(h) >= longest]
+    return first + candidates + [h for h in h1s if h not in first]
 
 
 def meta_published(root) -> date | None:
@@ -70,7 +83,11 @@ class GenericHtmlPage(Page):
         root = self.doc.root
         body = root.find("body")
         blocks = html_to_blocks(body if body is not None else root)
-        return split_blocks(blocks, title_hints=title_hints(root))
+        return split_blocks(blocks, title_hints=title_hints(root), published_hint=self._meta_published)
+
+    @cached_property
+    def _meta_published(self) -> date | None:
+        return meta_published(self.doc.root)
 
     def published(self) -> date | None:
-        return meta_published(self.doc.root) or super().published()
+        return self._meta_published or super().published()
