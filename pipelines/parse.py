@@ -26,8 +26,9 @@ from pipelines.blocks import count_control_bytes, looks_like_html, parse_html
 from pipelines.decode import MAX_INPUT_BYTES, decode_bytes
 from pipelines.extract import enrich
 from pipelines.layouts import Document, page_for
+from pipelines.lines import match_meta
 from pipelines.patterns.layout import ROBOTS_DIRECTIVE
-from pipelines.split import RelatedRaw, match_meta
+from pipelines.related import RelatedRaw
 
 # Bump whenever the output for the same input can change (the ETL keys its parse cache on it).
 EXTRACTOR_VERSION = "parse-1.5"

@@ -10,17 +10,10 @@ from hypothesis import strategies as st
 
 from pipelines.blocks import Block
 from pipelines.decode import MAX_INPUT_BYTES, charset_from_content_type, decode_bytes
+from pipelines.lines import is_noise, is_published_line, match_loose_meta, match_meta, match_meta_general
 from pipelines.patterns.layout import RELATED_HEADING, SECTION_HEADING
-from pipelines.split import (
-    collect_answer,
-    is_noise,
-    is_published_line,
-    match_loose_meta,
-    match_meta,
-    match_meta_general,
-    parse_related,
-    strip_preamble,
-)
+from pipelines.related import parse_related
+from pipelines.split import collect_answer, strip_preamble
 from pipelines.text import find_date, normalize_text, parse_date
 
 

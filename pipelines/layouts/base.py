@@ -14,7 +14,8 @@ from typing import ClassVar
 
 from lxml import etree
 
-from pipelines.split import PageSplit, RelatedRaw
+from pipelines.related import RelatedRaw
+from pipelines.split import PageSplit
 
 
 @dataclass(slots=True)

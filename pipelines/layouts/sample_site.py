@@ -20,8 +20,10 @@ from lxml import etree
 from pipelines.blocks import element_text, html_to_blocks, normalize_many, raw_text
 from pipelines.layouts.base import Document
 from pipelines.layouts.generic_html import GenericHtmlPage
+from pipelines.lines import match_meta
 from pipelines.patterns.layout import RELATED_HEADING
-from pipelines.split import RelatedRaw, collect_answer, match_meta, parse_related
+from pipelines.related import RelatedRaw, parse_related
+from pipelines.split import collect_answer
 from pipelines.text import parse_date
 
 _MARKER = 'class="article-content"'

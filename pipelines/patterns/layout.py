@@ -128,12 +128,12 @@ FOOTER_LINE = re.compile(
 FOOTER_ANYWHERE = re.compile(r"ICP备|ICP证|公网安备")
 
 # A related item's meta line: `<category> <date>` (category optional, either order), read by
-# `pipelines.split.match_meta`: the date is found with DATE_PATTERN, what surrounds it must be a
+# `pipelines.lines.match_meta`: the date is found with DATE_PATTERN, what surrounds it must be a
 # short category label (no digits / sentence punctuation) and/or a time of day.
 META_CATEGORY = re.compile(r"^[^\d|·•:,.。,!?;]{1,16}$")
 META_SEPARATORS = " |·•/-:"
 # The most common meta line, `健康新闻 2025-05-16`: one fullmatch instead of the general search +
-# strip + category check (same result; anything else takes the general path in split.match_meta).
+# strip + category check (same result; anything else takes the general path in lines.match_meta).
 META_ISO_LINE = re.compile(r"([^\d|·•:,.。,!?;\s/-]{1,16}) ((?:19|20)\d\d)-(\d\d)-(\d\d)")
 META_TIME = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?")
 # Field labels around a meta line's parts: `来源:健康新闻 | 时间:2025-05-16`, `Source: X · Date: …`.
