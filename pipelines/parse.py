@@ -35,10 +35,9 @@ EXTRACTOR_VERSION = "parse-1.5"
 
 # Text inputs are capped like byte inputs (characters, not bytes; see pipelines.decode).
 MAX_INPUT_CHARS = MAX_INPUT_BYTES
-# An "answer" with this many `<category> <date>` teaser lines is a listing page, not an article;
-# so is a page with that many related items and at most a section heading (`最新文章`) above them.
+# An "answer" with this many `<category> <date>` teaser lines is a listing page, not an article
+# (other navigation evidence: `PageSplit.looks_like_navigation`).
 _LISTING_META_LINES = 3
-_LISTING_MAX_ANSWER_CHARS = 16
 _XML_START = re.compile(r"\s*<\?xml")
 # Share of control / replacement characters in the first 4 KB above which input is "not text".
 _NOT_TEXT_RATIO = 0.10
@@ -182,8 +181,8 @@ def _parse(content: bytes | str | None, url: str | None, content_type: str | Non
     related = page.related()
     if not title:
         errors.append("no_title")
-    if len(related) >= _LISTING_META_LINES and sum(map(len, paragraphs)) <= _LISTING_MAX_ANSWER_CHARS:
-        errors.append("listing_page")  # teasers right under the title (+ a section heading): not a Q&A
+    if page.looks_like_navigation():
+        errors.append("listing_page")  # teasers or bare links under the title: not a Q&A
     elif not paragraphs:
         errors.append("no_answer")
     elif sum(1 for p in paragraphs if match_meta(p)) >= _LISTING_META_LINES:

@@ -44,6 +44,11 @@ from pipelines.patterns.layout import (
 from pipelines.related import RelatedRaw, parse_related, related_start, starts_teaser_list
 from pipelines.text import find_date, normalize_text
 
+# Navigation pages (`PageSplit.looks_like_navigation`): this many bare-link blocks or teasers, and
+# an "answer" of at most this many characters above unlabelled teasers (a section heading such as
+# `最新文章`).
+NAV_MIN_LINK_BLOCKS = 3
+NAV_MAX_ANSWER_CHARS = 16
 # How many blocks under the title may hold the page's own date line.
 _PUBLISHED_WINDOW = 3
 _PUBLISHED_ABOVE = 2  # ... or this many blocks above it
@@ -62,6 +67,24 @@ class PageSplit:
     published: date | None = None
     related: list[RelatedRaw] = field(default_factory=list)
     end_reason: str = "end_of_page"
+    # Between the title and the end of the answer: content blocks, and those that are nothing but
+    # one short link (a title in a teaser list, a nav entry, a calendar day). Navigation evidence.
+    answer_region_blocks: int = 0
+    answer_region_link_blocks: int = 0
+
+    def looks_like_navigation(self) -> bool:
+        """A list of links or teasers (home, channel, tag, search, calendar page), not a Q&A.
+
+        Either teasers right under the title without a related heading (`end_reason ==
+        "related_list"`: with a `相关推荐` heading, a one-sentence answer is still an answer), or a
+        region where at least `NAV_MIN_LINK_BLOCKS` blocks, and at least half of all, are bare links.
+        """
+        answer_chars = sum(map(len, self.answer_paragraphs))
+        if (self.end_reason == "related_list" and len(self.related) >= NAV_MIN_LINK_BLOCKS
+                and answer_chars <= NAV_MAX_ANSWER_CHARS):
+            return True
+        links = self.answer_region_link_blocks
+        return links >= NAV_MIN_LINK_BLOCKS and 2 * links >= self.answer_region_blocks
 
 
 def strip_preamble(text: str) -> str:
@@ -146,9 +169,15 @@ def split_blocks(blocks: list[Block], *, title_hints: list[str] | None = None,
                 out.published = find_date(blocks[j].text)
                 break
 
+    answer_start = i
     out.answer_paragraphs, i, out.end_reason = collect_answer(
         blocks, i, title=out.title, skip_index=published_idx
     )
+    for b in blocks[answer_start:i]:
+        if not b.chrome and not is_noise(b.text):
+            out.answer_region_blocks += 1
+            if b.href and b.link_text is None and len(b.text) <= NOISE_MAX_LEN:
+                out.answer_region_link_blocks += 1  # the whole block is one link
     paragraphs = out.answer_paragraphs
     if paragraphs and title_idx >= 0 and blocks[title_idx].text != out.title:
         # the title wore a `问` badge: the answer's `答` / `A:` badge goes too

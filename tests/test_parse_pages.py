@@ -221,6 +221,41 @@ def test_non_article_pages_are_flagged(site):
         assert code in parse_page(body, content_type=headers["Content-Type"])["errors"], path
 
 
+def _teasers(n: int) -> str:
+    return "".join(f"<div><a href='/a/{i}.html'>医保问题{i}怎么办理</a></div><p>医保报销需要在定点医院就诊并按规定结算。</p>"
+                   f"<span>健康新闻 2025-05-1{i}</span>" for i in range(n))
+
+
+@pytest.mark.parametrize(("html", "is_navigation"), [
+    # a tag page: linked titles with undated teasers, no related heading
+    ("<title>标签:医保_某网</title><h2>标签:医保</h2>" + "".join(
+        f"<h3><a href='/n/{i}.shtml'>医保问题{i}怎么办理</a></h3><p>{'医保报销需要在定点医院就诊并按规定结算。' * 4}</p>"
+        for i in range(4)), True),
+    # a calendar: day links and month links
+    ("<title>2025年5月</title><table><caption>2025年5月</caption><tr>" + "".join(
+        f"<td><a href='/n/a{d}.shtml'>{d}</a></td>" for d in (3, 9, 16, 20)) + "</tr></table>"
+     "<a href='/cal?m=2025-04'>&lt; 上月</a> <a href='/cal?m=2025-06'>下月 &gt;</a>", True),
+    # a home page that is only links
+    ("<title>首页</title><table><tr><td><a href='/'>网站首页</a></td><td><a href='/c/yibao/'>医保政策</a></td></tr>"
+     "</table><div><a href='/qa?id=42'>医保码是密码么</a></div><div><a href='/qa?id=7'>二代医保卡是社保卡吗</a></div>",
+     True),
+    # teasers under a section heading, no answer: a listing
+    ("<title>最新文章_某网</title><h2>最新文章</h2>" + _teasers(4), True),
+    # a one-sentence answer above a LABELLED related list: an article
+    ("<title>异地就医可以直接报销吗</title><h1>异地就医可以直接报销吗</h1><p>可以,但需要先办理备案。</p><h3>相关推荐</h3>"
+     + _teasers(4), False),
+    # an answer with a few inline links: an article
+    ("<title>医保卡丢了怎么办</title><h1>医保卡丢了怎么办</h1><p>先挂失,再补办。</p><p><a href='/g'>挂失指南</a></p>"
+     "<p>补办需要身份证,可在<a href='/h'>社保大厅</a>或银行网点办理,一般7个工作日内领取新卡。</p>"
+     "<p>挂失期间可用医保电子凭证就医。</p>", False),
+])
+def test_navigation_pages_are_listings_articles_are_not(html: str, is_navigation: bool) -> None:
+    """Navigation pages of unseen sites (shapes from the crawl's second test site) must not be
+    published as articles; short or link-bearing answers must stay articles."""
+    record = parse_page(f"<html><body>{html}</body></html>".encode(), url="http://example.org/x")
+    assert ("listing_page" in record["errors"]) is is_navigation, record["errors"]
+
+
 def _other_layout(name: str, content_type: str | None = None) -> dict:
     return parse_page((FIXTURE_PAGES / "other_layouts" / name).read_bytes(), content_type=content_type)
 

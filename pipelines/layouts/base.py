@@ -60,3 +60,7 @@ class Page:
 
     def related(self) -> list[RelatedRaw]:
         return self.split.related
+
+    def looks_like_navigation(self) -> bool:
+        """Home / channel / tag / search / calendar page rather than an article (`listing_page`)."""
+        return self.split.looks_like_navigation()

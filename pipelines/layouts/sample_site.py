@@ -88,6 +88,13 @@ class SampleSiteArticlePage(GenericHtmlPage):
         paragraphs, _, _ = collect_answer(html_to_blocks(el), title=self.title())
         return paragraphs or super().answer_paragraphs()
 
+    def looks_like_navigation(self) -> bool:
+        # The article template (answer container + labelled related list) is an article even with
+        # a one-line answer; without its landmarks the page is judged like any other.
+        if self._one("content") is not None:
+            return False
+        return super().looks_like_navigation()
+
     def related(self) -> list[RelatedRaw]:
         el = self._one("related")
         if el is None:
