@@ -32,6 +32,15 @@ examples:
 """
 
 
+def _add_crawl_target_options(command: argparse.ArgumentParser, *, dirs: str, output: str) -> None:
+    """--start-url / --data-dir / --json, shared by the commands that crawl (`run`, `crawl`)."""
+    command.add_argument("--start-url", action="append", dest="start_urls", metavar="URL",
+                         help="crawl this site instead of the bundled sample site (repeatable)")
+    command.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                         help=f"root of {dirs} (default: ./data)")
+    command.add_argument("--json", action="store_true", help=f"print the {output} as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="healthnews",
@@ -48,11 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--start-url is given, crawl it into DATA_DIR/raw (WARC), then parse, normalize, dedupe and "
         "publish a Parquet snapshot into DATA_DIR/clean and print a summary.",
     )
-    run.add_argument("--start-url", action="append", dest="start_urls", metavar="URL",
-                     help="crawl this site instead of the bundled sample site (repeatable)")
-    run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                     help="root of raw/, clean/ and state/ (default: ./data)")
-    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_crawl_target_options(run, dirs="raw/, clean/ and state/", output="summary")
 
     crawl = sub.add_parser(
         "crawl",
@@ -63,11 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Incremental: state in DATA_DIR/state/crawl makes a second crawl send conditional requests. "
         "Publish with `healthnews etl` afterwards.",
     )
-    crawl.add_argument("--start-url", action="append", dest="start_urls", metavar="URL",
-                       help="crawl this site instead of the bundled sample site (repeatable)")
-    crawl.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                       help="root of raw/ and state/ (default: ./data)")
-    crawl.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_crawl_target_options(crawl, dirs="raw/ and state/", output="report")
 
     serve_sample = sub.add_parser(
         "serve-sample",
