@@ -73,11 +73,16 @@ def main() -> None:
     print(f"    everything cold                          {cold_page * 1e3:.3f} ms")
 
     labels = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "labels"
-    unseen = [(normalize_text(i["title"]), normalize_text(i["text"]))
-              for name in ("unseen_rankings.json", "unseen_policies.json")
-              for i in json.loads((labels / name).read_text("utf-8"))["items"]]
-    per = _time(lambda: (clear_memo(), [enrich(t, x) for t, x in unseen]), 50) / len(unseen)
-    print(f"  enrich on the {len(unseen)} hand-labelled unseen-phrasing snippets: {per * 1e6:.1f} µs/call (new text)")
+    for round_, files in (("", ("unseen_rankings.json", "unseen_policies.json")),
+                          (" round-2", ("unseen2_rankings.json", "unseen2_policies.json"))):
+        unseen = [(normalize_text(i["title"]), normalize_text(i["text"]))
+                  for name in files if (labels / name).exists()
+                  for i in json.loads((labels / name).read_text("utf-8"))["items"]]
+        if not unseen:
+            continue
+        per = _time(lambda unseen=unseen: (clear_memo(), [enrich(t, x) for t, x in unseen]), 50) / len(unseen)
+        print(f"  enrich on the {len(unseen)} hand-labelled{round_} unseen-phrasing snippets: "
+              f"{per * 1e6:.1f} µs/call (new text)")
 
     titles = [t for t, _ in flat]
     resolve_region.cache_clear()

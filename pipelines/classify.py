@@ -5,6 +5,7 @@ Rules (in order; documented in docs/notes/entities.md):
    single hospital, it does not rank hospitals for a condition.
 2. A title shaped like a ranking question (…医院排名, 哪个/哪家/什么医院…, 去哪家医院好, 医院有哪些)
    is `hospital_ranking`.
+   Unless it is about insurance rules for hospitals (异地就医哪些医院可以直接结算): `policy`.
 3. A title naming the insurance/social-security domain (医保, 社保, 养老金, 报销, 缴费, insurance…)
    is `policy`.
 4. Otherwise the body decides, cheaply: at least POLICY_BODY_MIN_KEYWORDS distinct policy keywords
@@ -27,9 +28,10 @@ def classify(title: str, text: str = "") -> str:
     if P.HOSPITAL_FACT_TITLE.search(title):
         return "other"
     if P.RANKING_TITLE.search(title) or (title.isascii() and P.RANKING_TITLE_EN.search(title)) or (
-            "医院" in title and any(word in title for word in P.RANKING_TOP_WORDS)):
-        return "hospital_ranking"
-    if P.POLICY_KEYWORDS.search(title):
+            "医院" in title and any(word in title for word in P.RANKING_TOP_WORDS)) or (
+            "哪" in title and P.RANKING_TITLE_MORE.search(title)):
+        return "policy" if P.POLICY_OVER_RANKING.search(title) else "hospital_ranking"
+    if P.POLICY_KEYWORDS.search(title) or P.POLICY_TITLE_MORE.search(title):
         return "policy"
     head = (text or "")[: P.BODY_EVIDENCE_CHARS].lower()
     if not head:

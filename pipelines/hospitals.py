@@ -166,6 +166,9 @@ def find_hospital_mentions(text: str) -> list[HospitalMention]:
     return mentions
 
 
+_EN_FACILITY = frozenset(("Hospital", "Clinic", "Medical", "Health", "Cancer"))
+
+
 def _english_mentions(text: str) -> list[HospitalMention]:
     """English hospital names (capitalized words + Hospital/Clinic/Medical Center [of …]), without
     sentence-opening or descriptive words in front (The, Best, General…)."""
@@ -176,7 +179,12 @@ def _english_mentions(text: str) -> list[HospitalMention]:
         while skip < len(words) and words[skip] in P.EN_GENERIC_WORDS:
             skip += 1
         head = words[skip:]
-        if len(head) < 2 or head[0] in ("Hospital", "Clinic", "Medical", "Health", "Cancer"):
+        if (len(head) < 2 or head[0] in _EN_FACILITY) and " of " in m.group():
+            skip = 0  # Children's Hospital of Fudan University: only openers are dropped
+            while skip < len(words) and words[skip] in P.EN_OPENER_WORDS:
+                skip += 1
+            head = words[skip:]
+        if len(head) < 2 or head[0] in _EN_FACILITY:
             continue  # only generic words before the facility word
         start = m.start() + m.group().index(head[0]) if skip else m.start()
         found.append(HospitalMention(start, m.end(), canonical_hospital_name(" ".join(head))))

@@ -118,7 +118,10 @@ def _build() -> tuple[ahocorasick.Automaton, dict[str, _Place], frozenset[str]]:
                 surfaces.setdefault(short + "州", []).append((place, _SHORT))
         elif rank == 2:
             stem = _DISTRICT_SUFFIX.sub("", name)
-            if len(stem) >= 2 and stem != name and "自治" not in name:
+            if "自治" in name:  # 峨山彝族自治县 → 峨山 (云南峨山): the part before the nationality
+                cut = min((i for i in (name.find(n) for n in nations) if i > 0), default=-1)
+                stem = name[:cut] if cut > 1 else name
+            if len(stem) >= 2 and stem != name:
                 surfaces.setdefault(stem, []).append((place, _CHILD_ONLY))
     automaton = ahocorasick.Automaton()
     for surface, places in surfaces.items():

@@ -50,7 +50,7 @@ def ranking_condition(title: str, region: Region | None, _year: re.Match | None 
         rest = rest[at + len(region.surface):]
     rest = P.CONDITION_LEAD.sub("", rest.strip(" ?？,，:："))
     after = P.CONDITION_AFTER_QUESTION.match(rest)  # 哪家医院看眼科好
-    rest = after.group("c") if after else P.RANKING_TAIL.sub("", rest)
+    rest = (after.group("c") or after.group("d")) if after else P.RANKING_TAIL.sub("", rest)
     rest = rest.strip(" 的?？,，:：")
     while rest.endswith(P.CONDITION_TRAIL_WORDS):
         rest = rest[: -next(len(w) for w in P.CONDITION_TRAIL_WORDS if rest.endswith(w))].rstrip(" 的")

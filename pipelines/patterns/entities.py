@@ -15,14 +15,21 @@ import re
 RANKING_TITLE = re.compile(
     r"医院排名|医院排行|医院榜|(?:哪个|哪家|哪所|哪些|什么)医院|医院有哪些|医院推荐|推荐.{0,4}医院"
     r"|去哪[个家所里儿]?(?:医院|看|治)|哪里(?:看|治)|最好的医院|好的医院|(?:看|治).{0,3}哪[个家]好"
-    r"|医院哪[家个所](?!科)|哪家医院|十大医院|医院前十|医院top|治疗.{1,20}的医院$"
+    r"|医院哪[家个所](?!科|医生|位|专家|大夫)|哪家医院|十大医院|医院前十|医院top|治疗.{1,20}的医院$"
+)
+# Rarer title shapes, tried on titles containing 哪 only (keeps the common scan short): 哪家中医院好,
+# 哪个儿童医院好 (a kind of hospital between the question word and 医院), 看皮肤病哪里好.
+RANKING_TITLE_MORE = re.compile(
+    r"哪[个家所](?:中|中医|中西医结合|专科|私立|公立|民营|三甲|二甲|儿童|妇幼|妇产|妇科|男科|眼科|口腔|肿瘤|骨科|皮肤病?"
+    r"|精神|整形|美容|康复|胸科|耳鼻喉|肛肠|传染病)医院|(?:看|治)[^,，。?？]{1,8}哪里好"
 )
 # "广州十佳肿瘤医院": a title with 医院 and one of these words ranks hospitals (plain `in` checks:
 # a gapped regex alternative made every classification ~30% slower).
 RANKING_TOP_WORDS = ("十佳", "十强", "十大", "最佳", "顶尖")
 # The same for English titles (lower-cased; only tried on ASCII titles).
 RANKING_TITLE_EN = re.compile(
-    r"best hospitals?|top \d* ?hospitals|hospital rankings?|which hospitals?|hospitals? (?:for|to treat)"
+    r"best (?:[a-z'’-]+ ){0,2}hospitals?|top \d* ?(?:[a-z'’-]+ )?hospitals|hospital rankings?|which hospitals?"
+    r"|hospitals? (?:for|to treat)"
 )
 # A question about one hospital's own facts (grade, ownership): not a ranking.
 HOSPITAL_FACT_TITLE = re.compile(
@@ -35,6 +42,13 @@ POLICY_KEYWORDS = re.compile(
     r"|长期护理保险|长护险|生育津贴|失业金|退休工资|灵活就业"
     r"|insurance|social security|pension|reimburse"
 )  # callers lower-case text with ASCII letters: IGNORECASE makes `re` several times slower
+# Insurance words that mark a policy TITLE only (门诊特殊病种有哪些); kept out of POLICY_KEYWORDS, which
+# also scans bodies, where every extra alternative costs on every page.
+POLICY_TITLE_MORE = re.compile(r"慢特病|特殊病种|门诊慢性病|门诊特殊病|起付|封顶线|支付限额"
+                               r"|maternity allowance|maternity leave|unemployment benefit|provident fund|housing fund")
+# A ranking-shaped title about insurance rules for hospitals (异地就医哪些医院可以直接结算, 哪些医院能用医保报销)
+# asks a policy question, not which hospital treats a condition best.
+POLICY_OVER_RANKING = re.compile(r"直接结算|异地就医|医保定点|定点医院|报销|备案|医保卡|刷医保")
 # Body evidence for untitled/ambiguous pages: this many distinct policy keywords near the start.
 POLICY_BODY_MIN_KEYWORDS = 3
 BODY_EVIDENCE_CHARS = 300
@@ -51,12 +65,14 @@ POLICY_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("补缴", r"补缴|补交|往前交|追缴|back ?pay"),
         ("断缴/停缴", r"断缴|断交|停缴|停保|停交|暂停参保|中断|不交了|没交"),
         ("养老金", r"养老金|退休金|(?:能|可以|每月|退休)?(?:领|拿)(?:多少|取)|pension"),
-        ("缴费比例", r"缴费比例|缴纳比例|缴存比例|费率|扣费比例"),
+        ("缴费比例", r"缴费比例|缴纳比例|缴存比例|费率|扣费比例|contribution rates?"),
         ("缴费基数", r"基数|缴费档次|几档"),
-        ("缴费金额", r"(?:交|缴|缴纳|扣|缴费)(?:多少|标准|金额)|每月要多少钱|一年多少钱|费用"),
+        ("缴费金额", r"(?:交|缴|缴纳|扣|缴费)(?:多少|标准|金额)|每月要多少钱|一年多少钱|费用"
+                 r"|how much (?:is|does|do) .{0,40}(?:premium|cost|pay)|(?:annual|monthly|individual) premium"),
+        # 个人账户 before 退休待遇: "退休人员个人账户…" asks about the account, 退休 only says whose
+        ("个人账户", r"个人账户|余额|钱用完|钱没了|钱不够|额度|家庭共济|家里的|personal account|mutual aid"),
         ("退休待遇", r"退休|待遇"),
-        ("个人账户", r"个人账户|余额|钱用完|钱没了|钱不够|额度|家庭共济|家里的"),
-        ("报销", r"报销|统筹|自费|结算|起付线|reimburse"),
+        ("报销", r"报销|统筹|自费|结算|起付|支付限额|封顶线|慢特病|特殊病种|门诊慢性病|门诊特殊病|reimburse"),
         ("医保卡", r"医保卡|医保号|卡号|insurance (?:number|card)"),
         ("社保卡", r"社保卡|社会保障卡|社会保障号|social security (?:card|number)"),
         ("参保", r"参保|投保|办理医保|医保(?:怎么|如何|在哪)?办理|insured|registration"),
@@ -96,12 +112,12 @@ ITEM_SURFACES = ("养老保险", "基本养老保险", "医疗保险", "基本�
 # --------------------------------------------------------------------------- hospital names
 # Hospital-name suffixes, longest first. "院区/分院" branches are appended by BRANCH_SUFFIX.
 HOSPITAL_SUFFIX = re.compile(
-    r"(?:妇幼保健院|妇幼保健计划生育服务中心|精神卫生中心|医学中心|医疗中心|卫生服务中心|卫生院|保健院|医院|疗养院|诊所|门诊部"
+    r"(?:妇幼保健院|妇幼保健计划生育服务中心|精神卫生中心|医学中心|医疗中心|卫生服务中心|健康服务中心|卫生院|保健院|医院|疗养院|诊所|门诊部"
     r"|防治中心|防治院|眼科中心|临床中心)"
 )
 BRANCH_SUFFIX = re.compile(
     r"第[一二三四五六七八九十\d]{1,3}(?:医学中心|分院|院区)|[\u4e00-\u9fff〇0-9]{0,6}?(?:分院|院区|分部)"
-    r"|[东南西北]院(?![\u4e00-\u9fff])"  # 北京安贞医院南院
+    r"|[东南西北]院(?![区长士内外办务系部])"  # 北京安贞医院南院
 )
 # Characters a hospital name may NOT contain (names are CJK, 〇, digits, Latin letters, ·).
 # A run of name characters, matched on a REVERSED window (`.match` at 0 is cheap; a `$`-anchored
@@ -127,7 +143,7 @@ GENERIC_FOLLOWERS = re.compile(r"排名|排行|榜|推荐|列表|名单|大全|�
 # Modifiers that make "<modifiers>医院" a generic phrase, not a name.
 GENERIC_MODIFIER = re.compile(
     r"(?:备选|优选|首选|候选|推荐|选择|一些|一家|一所|多家|几家|数家|各大|各级|各类|各|大型|中型|小型|公立|私立|民营|国有|国家|国家级|省级|市级|县级|区级|地市级|"
-    r"基层|社区|乡镇|上级|下级|私人|个体|街边|路边|无资质|国内|国际|全国|省内|市内|区内|县内|全省|全市|区域|本市|本省|莆田系|线上|互联网|网上|大|小|三级|二级|一级|甲等|乙等|丙等|三甲|二甲|三乙|二乙|一甲|综合性|综合|专科|专业|中医|西医|"
+    r"基层|社区|乡镇|实体|线下|转诊|协作|合作|签约|对口|帮扶|指定|上级|下级|私人|个体|街边|路边|无资质|国内|国际|全国|省内|市内|区内|县内|全省|全市|区域|本市|本省|莆田系|线上|互联网|网上|大|小|三级|二级|一级|甲等|乙等|丙等|三甲|二甲|三乙|二乙|一甲|综合性|综合|专科|专业|中医|西医|"
     r"中西医结合|正规|权威|知名|著名|优质|顶尖|顶级|一流|好|最好|较好|比较好|靠谱|本地|当地|附近|周边|外地|异地|定点|医保定点|"
     r"非营利性|营利性|非营利|教学|附属|特色|重点|眼科|儿童|儿科|妇产|妇幼|精神|心理|口腔|肿瘤|骨科|皮肤|皮肤病|男科|传染病|"
     r"胸科|心血管|脑科|康复|耳鼻喉|耳鼻咽喉|整形|美容|体检|中心|人民|性|的|和|或|、|及|与|该|此|这|那|本|其|其他|其它|"
@@ -172,14 +188,16 @@ SURNAMES = (
 )
 _NAME = rf"[{SURNAMES}][\u4e00-\u9fff]{{1,2}}?"
 DOCTOR_TITLE = r"副主任医师|主任医师|主治医师|住院医师|副主任|主任|副教授|教授|医师"
+# An academic role written after the clinical title (主任医师、博士生导师): skipped, not a title.
+_ACADEMIC = r"(?:\s*(?:[、,，]\s*|\()(?:博士生导师|硕士生导师|博士研究生导师|硕士研究生导师|博导|硕导|研究生导师)\)?)*"
 # 陈水明副主任医师 ; 王霍乔、石剑英等主任医师
 DOCTOR_WITH_TITLE = re.compile(
-    rf"(?P<names>{_NAME}(?:[、,和]{_NAME})*)(?:等|等多位|两位)?\s*\(?(?P<title>{DOCTOR_TITLE})\)?"
+    rf"(?P<names>{_NAME}(?:[、,和]{_NAME})*)(?:等|等多位|两位)?\s*\(?(?P<title>{DOCTOR_TITLE})\)?{_ACADEMIC}"
     rf"(?:\s*[:：,，]?\s*(?:擅长|专精|专长|主攻|精通)[:：]?(?P<spec>[^。;；]{{1,60}}))?"
 )
 # 主任医师张友胜擅长… (title first)
 DOCTOR_TITLE_FIRST = re.compile(
-    rf"(?P<title>{DOCTOR_TITLE})\s*[:：]?\s*(?P<names>{_NAME}(?:、{_NAME})*)(?=[,，;；。\s(]|等|擅长|专精|主攻|$)"
+    rf"(?P<title>{DOCTOR_TITLE}){_ACADEMIC}\s*[:：]?\s*(?P<names>{_NAME}(?:、{_NAME})*)(?=[,，;；。\s(]|等|擅长|专精|主攻|$)"
 )
 # 张友胜(擅长视网膜脱离、视神经疾病)
 DOCTOR_WITH_SPECIALTY = re.compile(
@@ -198,14 +216,21 @@ NOT_A_NAME = re.compile(r"^(?:周边|高水平|高级|常见|经验|成员|左�
 
 # --------------------------------------------------------------------------- titles
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\d)")
+# English text states a year without 年: "in 2025", "Since January 1, 2025", "from 2024": the words
+# right before a 4-digit year (policy._find_year_en finds the candidates).
+YEAR_EN_BEFORE = re.compile(
+    r"(?:\b(?:[Ii]n|[Ss]ince|[Ff]rom|[Ff]or|[Bb]y|[Uu]ntil|[Oo]f|[Yy]ear)|(?:January|February|March|April|May|June|July"
+    r"|August|September|October|November|December)(?: \d{1,2},?)?) $"
+)
 # Strip the question part of a ranking title to leave "<condition>".
 RANKING_TAIL = re.compile(
-    r"(?:的)?(?:医院排名.*|医院排行.*|医院榜.*|(?:十佳|十强|十大|最佳|顶尖).*|医院哪[个家所].*|医院|(?:去|到)?(?:哪个|哪家|哪所|哪些|什么)医院.*|医院有哪些.*|医院推荐.*|推荐.{0,4}医院.*"
-    r"|去哪[个家所里儿]?.*|哪里(?:看|治).*|最好的医院.*|好的医院.*|(?:看|治).{0,3}哪[个家]好.*|比较好.*|好吗.*)$"
+    r"(?:的)?(?:医院排名.*|医院排行.*|医院榜.*|(?:十佳|十强|十大|最佳|顶尖).*|医院哪[个家所].*|医院|(?:去|到)?(?:哪个|哪家|哪所|哪些|什么)[\u4e00-\u9fff]{0,4}?医院.*|医院有哪些.*|医院推荐.*|推荐.{0,4}医院.*"
+    r"|去哪[个家所里儿]?.*|哪里(?:看|治|好).*|最好的医院.*|好的医院.*|(?:看|治).{0,3}哪[个家]好.*|比较好.*|好吗.*)$"
 )
 # "哪家医院看眼科好": the condition comes after the question word.
 CONDITION_AFTER_QUESTION = re.compile(
-    r"^(?:去|到)?(?:哪个|哪家|哪所|什么)医院(?:看|治疗|治|做)(?P<c>.+?)(?:比较|最|更)?(?:好|强|专业|厉害)")
+    r"^(?:去|到)?(?:哪个|哪家|哪所|什么)医院(?:(?:看|治疗|治|做)(?P<c>.+?)|(?P<d>[\u4e00-\u9fff]{1,6}科))"
+    r"(?:比较|最|更)?(?:好|强|专业|厉害)")  # 哪家医院看眼科好 / 哪个医院心内科好 (a department needs no verb)
 # Generic quality words left at the end of a condition ("不孕不育正规医院有哪些"); stripped with
 # endswith (an end-anchored regex is tried at every position).
 CONDITION_TRAIL_WORDS = ("正规", "专业", "公立", "私立", "三甲", "专科", "权威", "靠谱", "比较好", "最好", "较好", "好")
@@ -230,7 +255,8 @@ _ARABIC_FIRST = r"\d(?<!\d\d)\d*(?:,\d{3})*(?:\.\d+)?"
 # on Chinese numerals, and Arabic numbers are the vast majority). Never starts inside a number
 # (such a match was discarded by the caller anyway, after a costly attempt).
 FIGURE = re.compile(
-    rf"(?P<a>{_ARABIC_FIRST})(?P<am>万|千|亿)?(?:\s*(?:-|~|～|至|到| to | and )\s*(?P<b>{_ARABIC})(?P<bm>万|千|亿)?)?" + _UNITS
+    rf"(?P<a>{_ARABIC_FIRST})(?P<am>万亿|万|千|亿)?(?:\s*(?:-|~|～|至|到| to | and )\s*(?P<b>{_ARABIC})(?P<bm>万亿|万|千|亿)?)?"
+    + _UNITS
 )
 # 40万 / 1.5亿 with no unit after it: an amount of money when its label names one (封顶线40万).
 FIGURE_BARE_WAN = re.compile(rf"(?P<a>{_ARABIC_FIRST})(?P<am>万|亿)(?P<b>)(?P<bm>)(?![\d万亿余多元块个工年天日周岁小分位次倍项档人家%\-~至到])")
@@ -239,6 +265,13 @@ MONEY_LABEL = re.compile(r"额|线|费|金|资|款|补助|补贴|报销|收入|�
 FIGURE_CURRENCY_FIRST = re.compile(r"(?:RMB|CNY|¥)\s?(?P<a>\d[\d,]*(?:\.\d+)?)(?P<am>万|千|亿)?(?P<b>)(?P<bm>)(?![\d元])")
 # 百分之八, 百分之十六, 百分之零点五, 百分之8: a percentage written out.
 FIGURE_CN_PERCENT = re.compile(r"百分之(?P<a>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百点]+)(?P<am>)(?P<b>)(?P<bm>)")
+# 千分之五 (a rate per mille): reported in % (0.5 %). 万分之五 (a daily late-fee rate) is not a figure.
+FIGURE_CN_PERMILLE = re.compile(r"(?<!万)千分之(?P<a>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百点]+)(?P<am>)(?P<b>)(?P<bm>)")
+# A count of digits/characters of an identifier (18位身份证号码, 12位数字) is a format, not a quantity.
+# So is a 位 count in a sentence about a number/code (医保卡号由2位地区代码和7位个人编号组成; 长度通常为8-16位).
+DIGIT_COUNT_NEXT = ("数字", "数", "身份证", "号码", "编码", "代码", "编号", "流水号", "字符", "字母", "密码", "卡号")
+ID_CONTEXT_WORDS = ("号", "码")
+PEOPLE_AFTER_COUNT = ("医生", "医师", "专家", "护士", "工作人员", "员工", "职工")
 # A Chinese-numeral 一 + unit followed by these reads as "per unit" (一年社保费用, 一个月多少钱, 一年交…),
 # not as a stated duration (断缴一年以上, 有效期至少一年且…).
 ONE_PER_UNIT_NEXT = ("社保", "医保", "费用", "保费", "交", "缴", "要", "大约", "大概", "多少", "需", "下来", "能", "可")
@@ -270,6 +303,8 @@ LABEL_TRAIL_WORDS = tuple(sorted((
     "为", "是", "约", "约为", "达", "达到", "共", "共计", "总计", "合计", "需", "需要", "要", "可", "可以", "按", "即",
     "等于", "在", "满", "至少", "最低", "最高", "仅", "每月", "每年", "每人", "大约", "左右", "不低于", "不超过", "不少于",
 ), key=len, reverse=True))
+# A figure with no phrase before it may name itself after it: "按8%的比例缴纳" → 比例.
+FOLLOWING_NOUN = re.compile(r"的([\u4e00-\u9fff]{2,4}?)(?=缴纳|缴费|计入|记入|划入|支付|报销|领取|[,，。;；、)]|$)")
 # One-character labels that still say what a figure is (男满60周岁、女满55周岁).
 LABEL_ONE_CHAR_OK = frozenset("男女")
 LABEL_TRAIL_CHARS = " \t:：=×*+-/0123456789.,"
@@ -312,6 +347,12 @@ EN_GENERIC_WORDS = frozenset(
     "The A An In At And Or Both Also Try Visit Choose Consider Top Best Leading Recommended Other Each This "
     "That These Those Which What General Public Private Tertiary Grade Class International Chinese Local "
     "Specialized Specialist Children's Women's Large Major Many Most Some Such Our Your".split()
+)
+# The sentence openers among them: "Children's Hospital of Fudan University" keeps its descriptive
+# word when the name goes on with "of <Name>" (only openers are dropped then).
+EN_OPENER_WORDS = frozenset(
+    "The A An In At And Or Both Also Try Visit Choose Consider Top Best Leading Recommended Other Each This "
+    "That These Those Which What Many Most Some Such Our Your".split()
 )
 # "Best hospitals for cataract surgery in Beijing" -> "cataract surgery".
 EN_CONDITION = re.compile(
