@@ -19,6 +19,7 @@ reliable Jaccard estimate).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
@@ -177,9 +178,18 @@ def cluster_duplicates(pairs: np.ndarray, priority: np.ndarray) -> list[tuple[in
     return out
 
 
+# `pipelines.records.content_hash` of an empty text (sha256(b"")[:32]). Rows without text (a
+# related item listed without a snippet, a page whose answer was not found) share this hash but
+# are not the same content: they never dedupe exactly. Before, every snippet-less related item of
+# a run collapsed into one (27 of 28 on a card-style related list) and took its policy records along.
+EMPTY_TEXT_HASH = hashlib.sha256(b"").hexdigest()[:32]
+
+
 def hash_codes(hashes: Sequence[str | None]) -> np.ndarray:
-    """Integer code per content hash (equal hashes, equal codes); -1 for a missing/empty hash."""
-    uniq, codes = np.unique(np.array([h or "" for h in hashes], dtype=object), return_inverse=True)
+    """Integer code per content hash (equal hashes, equal codes); -1 for a missing/empty hash or
+    the hash of an empty text (EMPTY_TEXT_HASH)."""
+    uniq, codes = np.unique(np.array([h if h and h != EMPTY_TEXT_HASH else "" for h in hashes], dtype=object),
+                            return_inverse=True)
     codes = codes.astype(np.int64).reshape(-1)
     if len(uniq) and uniq[0] == "":
         codes = np.where(codes == 0, -1, codes)

@@ -167,7 +167,11 @@ def _quarantine(state_dir: Path, staged: list[Path]) -> pa.Table:
                                         *[pq.read_table(s / "quarantine.parquet", schema=QUARANTINE) for s in staged]])
     if quarantine.num_rows:
         quarantine = quarantine.append_column("_i", pa.array(np.arange(quarantine.num_rows)))
-        firsts = quarantine.select(["source", "raw_ref", "reason", "_i"]).group_by(
+        # `reason` is dictionary-encoded and every shard has its own dictionary: Acero cannot
+        # group on differing dictionaries ("Unifying differing dictionaries"), so key on strings.
+        keys = quarantine.select(["source", "raw_ref", "reason", "_i"])
+        keys = keys.set_column(2, "reason", pc.cast(keys["reason"], pa.string()))
+        firsts = keys.group_by(
             ["source", "raw_ref", "reason"], use_threads=False).aggregate([("_i", "min")])
         first_rows = pc.take(firsts["_i_min"], pc.sort_indices(firsts["_i_min"]))
         quarantine = quarantine.take(first_rows).drop_columns(["_i"])
@@ -279,7 +283,8 @@ def merge_and_publish(staged: list[Path], clean_dir: Path, state_dir: Path, *, r
         })
         lap("write_state")
         tables = {name: out.stream("published", name) for name in DATASETS}
-        tables.update(hospitals=hospitals_table, quarantine=quarantine_out)
+        tables.update(hospitals=hospitals_table, quarantine=quarantine_out,
+                      hospital_rankings=em.with_hospital_names(tables["hospital_rankings"], hospitals_table))
         published = publish_snapshot(clean_dir, run_id, tables, inputs=[_small(i) for i in inputs],
                                      keep_snapshots=keep_snapshots, fail_after=fail_after)
         commit_generation(state_dir, run_id)

@@ -5,13 +5,13 @@ records, the hospitals entity table. Pure functions over Arrow tables (used by p
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.dedupe import NUM_BINS, find_duplicates_banded
+from pipelines.dedupe import EMPTY_TEXT_HASH, MIN_SHINGLES, NUM_BINS, find_duplicates_banded
 from pipelines.schemas import DUPLICATES, HOSPITALS, STATE_RELATED
 from pipelines.urls import stable_id
 from pipelines.validate import conform
@@ -111,12 +111,33 @@ REMOVED = pa.schema([pa.field("removed_id", pa.string()), pa.field("kept_id", pa
 
 
 def _hash_codes(column: pa.ChunkedArray) -> np.ndarray:
-    """Integer code per content hash, -1 for null/empty (those never dedupe exactly)."""
+    """Integer code per content hash, -1 for null/empty or the hash of an empty text (those
+    never dedupe exactly: two items without a snippet are not the same item)."""
     encoded = pc.dictionary_encode(column.combine_chunks().cast(pa.string()))
     codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
-    empty = pc.index(encoded.dictionary, "").as_py()
-    if empty >= 0:
-        codes[codes == empty] = -1
+    for no_text in ("", EMPTY_TEXT_HASH):
+        position = pc.index(encoded.dictionary, no_text).as_py()
+        if position >= 0:
+            codes[codes == position] = -1
+    return codes
+
+
+def exact_codes(compact: pa.Table, shingles: np.ndarray) -> np.ndarray:
+    """Exact-dedupe codes: the content hash; for a SHORT text (under MIN_SHINGLES 5-grams, the
+    texts near dedupe skips) the content hash AND the title. -1 = never an exact duplicate.
+
+    Why: on Q&A sites different questions share short answers (不可以。/ 可以。) and related lists
+    share placeholder snippets (点击查看详情): equal text there says nothing about the row being
+    the same article / item, and a different title says it is not. Long equal texts (mirrors,
+    syndicated copies under another headline) still dedupe on the text alone.
+    """
+    codes = _hash_codes(compact["content_hash"])
+    short = shingles < MIN_SHINGLES
+    if short.any():
+        keyed = pc.binary_join_element_wise(compact["content_hash"].cast(pa.string()),
+                                            pc.fill_null(compact["title"].cast(pa.string()), ""), "\x1f")
+        with_title = _hash_codes(keyed)
+        codes = np.where(short & (codes >= 0), with_title + codes.max() + 1, codes)
     return codes
 
 
@@ -142,7 +163,7 @@ def dedupe_compact(compact: pa.Table, sig_rows: Callable[[np.ndarray], np.ndarra
     # than a mirror/copy path), then the smaller id (rows are sorted by id: position = id rank)
     priority[np.lexsort((np.arange(n), url_len, first, ~was_published))] = np.arange(n)
     shingles = pc.fill_null(compact["shingles"], 0).to_numpy()
-    found = find_duplicates_banded(_hash_codes(compact["content_hash"]), sig_rows, shingles, priority)
+    found = find_duplicates_banded(exact_codes(compact, shingles), sig_rows, shingles, priority)
     removed, kept = pa.array(found.removed), pa.array(found.kept)
     methods = pc.take(pa.array(["exact", "near"]), pa.array(found.near.astype(np.int8)))
     dups = pa.table({"dataset": pa.repeat(pa.scalar(dataset, pa.string()), len(found.removed)),
@@ -249,3 +270,22 @@ class HospitalAggregator:
                  "address": h["address"][1] if h["address"] else None, "ranking_count": h["n"]}
                 for hid, h in sorted(self._agg.items())]
         return conform(pa.Table.from_pylist(rows), HOSPITALS)
+
+
+def with_hospital_names(rankings: Callable[[], Iterator[pa.Table]],
+                        hospitals: pa.Table) -> Callable[[], Iterator[pa.Table]]:
+    """Ranking rows streamed with `hospital_name` = the merged hospital's `hospitals.name`.
+
+    Why: per row the name was the spelling of that page (福建省南平市人民医院 on one, 南平市人民医院
+    on another), so one `hospital_id` carried several names and `GROUP BY hospital_name` split a
+    hospital that the `hospitals` table had merged. The spelling as written stays in
+    `hospital_name_raw`. `hospitals` is one row per hospital (hundreds), rankings stream bucket by bucket.
+    """
+    def tables() -> Iterator[pa.Table]:
+        for table in rankings():
+            if table.num_rows and hospitals.num_rows:
+                position = pc.index_in(table["hospital_id"], value_set=hospitals["hospital_id"])
+                names = pc.coalesce(pc.take(hospitals["name"], position), table["hospital_name"])
+                table = table.set_column(table.schema.get_field_index("hospital_name"), "hospital_name", names)
+            yield table
+    return tables

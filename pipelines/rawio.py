@@ -35,8 +35,13 @@ class RawRecord:
         return f"{source}#{self.offset} {self.record_id}"
 
 
+RAW_SUFFIXES = (".warc.gz", ".warc")
+
+
 def list_raw_files(raw_dir: Path) -> list[Path]:
-    """Every closed `*.warc.gz` under raw_dir, sorted by path.
+    """Every closed `*.warc.gz` (our crawler) or uncompressed `*.warc` (other archivers, e.g.
+    `wget --warc-file --no-warc-compression`; before, these were skipped without a word) under
+    raw_dir, sorted by path.
 
     Files still being written by the crawler carry another suffix (`.open`, `.tmp`) and are not
     matched; zero-byte files are skipped.
@@ -44,7 +49,8 @@ def list_raw_files(raw_dir: Path) -> list[Path]:
     raw_dir = Path(raw_dir)
     if not raw_dir.exists():
         return []
-    return sorted(p for p in raw_dir.rglob("*.warc.gz") if p.is_file() and p.stat().st_size > 0)
+    return sorted(p for p in raw_dir.rglob("*.warc*") if p.name.endswith(RAW_SUFFIXES)
+                  and p.is_file() and p.stat().st_size > 0)
 
 
 def file_digest(path: Path) -> str:

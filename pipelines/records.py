@@ -220,12 +220,13 @@ def page_rows(record: dict, *, raw_url: str | None, seen_at: datetime, source_ru
     for item in related:
         rtitle = normalize_text(item.get("title"))
         rurl = canonical_url(item.get("url"))
-        snippet = normalize_text(item.get("snippet") or item.get("text"))
+        # no snippet = null (not ""): `snippet IS NULL` / `isna()` find the items listed by title only
+        snippet = normalize_text(item.get("snippet") or item.get("text")) or None
         rid = related_id_for(rurl, rtitle)
         rpublished = to_date(item.get("published") or item.get("date"))
         rows["related"].append({
             "related_id": rid, "title": rtitle, "snippet": snippet, "published": rpublished, "url": rurl,
-            "kind": item.get("kind") or "other", "content_hash": content_hash(snippet),
+            "kind": item.get("kind") or "other", "content_hash": content_hash(snippet) if snippet else None,
             "page_id": article_id, "seen_at": seen_at,
         })
         if rid in known_related:

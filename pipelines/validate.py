@@ -143,7 +143,11 @@ def check_dataset(name: str, table: pa.Table, *, pages_parsed: int) -> None:
         raise PublishAborted(f"articles is empty although {pages_parsed} pages were parsed")
     key = PRIMARY_KEYS.get(name) or ()
     if key and table.num_rows:
-        distinct = table.group_by(list(key)).aggregate([]).num_rows
+        # dictionary keys (duplicates.dataset) are grouped as strings: chunks written by different
+        # shards/tables carry different dictionaries, which Acero refuses to unify
+        keys = pa.table({k: table[k].cast(pa.string()) if pa.types.is_dictionary(table[k].type) else table[k]
+                         for k in key})
+        distinct = keys.group_by(list(key)).aggregate([]).num_rows
         if distinct != table.num_rows:
             raise PublishAborted(f"{name}: {table.num_rows - distinct} duplicate primary keys {key}")
     if table.schema != DATASETS[name]:

@@ -92,8 +92,11 @@ def test_hospitals_merge_aliases_and_rankings_are_typed(published):
     rankings = _read(root / "clean", "hospital_rankings")
     assert (rankings["rank"] >= 1).all() and set(rankings.hospital_id) <= set(hospitals.hospital_id)
     # seed 000: "南平市第一医院 综合评分 :60 特色 :拥有91个科室,752位医生"
-    stated = rankings[(rankings.hospital_name == "南平市第一医院") & rankings.department_count.notna()]
+    stated = rankings[(rankings.hospital_name_raw == "南平市第一医院") & rankings.department_count.notna()]
     assert len(stated) and set(stated.department_count) == {91} and set(stated.doctor_count) == {752}
+    # every row of a merged hospital carries its one canonical name (the spelling stays in _raw)
+    same = rankings[rankings.hospital_id == merged.iloc[0].hospital_id]
+    assert set(same.hospital_name) == {merged.iloc[0]["name"]} and same.hospital_name_raw.nunique() > 1
 
 
 def test_rerun_on_same_inputs_gives_same_rows(etl_raw_archive, tmp_path):
