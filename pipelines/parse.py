@@ -27,8 +27,9 @@ from pipelines.decode import MAX_INPUT_BYTES, decode_bytes
 from pipelines.extract import enrich
 from pipelines.layouts import Document, page_for
 from pipelines.lines import match_meta
-from pipelines.patterns.layout import ROBOTS_DIRECTIVE
+from pipelines.patterns.layout import PREAMBLE_START, ROBOTS_DIRECTIVE
 from pipelines.related import RelatedRaw
+from pipelines.split import strip_preamble
 
 # Bump whenever the output for the same input can change (the ETL keys its parse cache on it).
 EXTRACTOR_VERSION = "parse-1.5"
@@ -112,14 +113,18 @@ def _related_record(item: RelatedRaw, url: str | None, origin: str | None, error
     href = item.href
     if href and url:
         href = _absolute(href, url, origin)
+    snippet = item.snippet
+    if snippet[:1] in "本以" and PREAMBLE_START.match(snippet):
+        # An excerpt of the linked article's text: its source preamble is boilerplate here too.
+        snippet = strip_preamble(snippet)
     rec: dict[str, Any] = {
         "title": item.title,
-        "snippet": item.snippet,
+        "snippet": snippet,
         "category": item.category,
         "date": item.date,
         "url": href or None,
     }
-    info = _enrich(item.title, item.snippet, item.date, errors)
+    info = _enrich(item.title, snippet, item.date, errors)
     kind = info.get("kind") or "other"
     rec["kind"] = kind
     if kind == "hospital_ranking":

@@ -204,8 +204,6 @@ def test_urls_are_canonical_and_texts_free_of_boilerplate(analyst_run):
             assert not hits, (phrase, name, column, hits)
 
 
-@pytest.mark.xfail(strict=True, reason="parser (lead): a related snippet cut from the start of an answer keeps "
-                   "the source preamble 本信息整理自互联网公开渠道… (sample site, item 医保卡号指的是哪一个)")
 def test_related_snippets_free_of_boilerplate(analyst_run):
     clean, _, _, _ = analyst_run
     con = _con(clean)
