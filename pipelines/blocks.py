@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import lxml.etree as etree
 
 from pipelines.patterns.layout import AD_TOKEN, CHROME_TOKEN
-from pipelines.text import _ZERO_WIDTH_RE, normalize_text
+from pipelines.text import _ZERO_WIDTH_RE, DATE_RE, normalize_text
 
 BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tbody thead tfoot tr td th caption section "
@@ -28,8 +28,13 @@ BLOCK_TAGS = frozenset(
     "hr center details summary body".split()
 )
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
-SKIP_TAGS = frozenset("script style noscript template head iframe svg object embed select option button canvas".split())
-CHROME_TAGS = frozenset("nav footer aside header".split())
+# `<video>` / `<audio>` children are the fallback a browser shows only WITHOUT media support
+# (`您的浏览器不支持视频播放`), never page text.
+SKIP_TAGS = frozenset(
+    "script style noscript template head iframe svg object embed select option button canvas video audio".split()
+)
+# `figcaption`: an image caption (`图1 激活页面`) is not answer text, but may sit inside the article.
+CHROME_TAGS = frozenset("nav footer aside header figcaption".split())
 # Containers whose class/id is never used to classify chrome: a `body class="has-sidebar"` or an
 # `article class="post-header-x"` must not turn the whole page into chrome.
 _NEVER_CHROME = frozenset("html body main article".split())
@@ -75,6 +80,8 @@ class Block:
     # Text of the anchor that gave `href` when the block holds more than that anchor
     # (`<a>标题</a><span>医保 04-18</span>` -> "标题"): separates a related title from what is glued to it.
     link_text: str | None = None
+    # Characters of the block inside links (at most len(text)): link density, a navigation signal.
+    link_chars: int = 0
 
 
 def looks_like_html(text: str) -> bool:
@@ -85,11 +92,72 @@ def looks_like_html(text: str) -> bool:
 def text_to_blocks(text: str) -> list[Block]:
     """Plain-text dump: one block per non-empty normalized line."""
     out = []
+    tabs = "\t" in text
     for line in text.splitlines():
+        if tabs and "\t" in line:
+            # columns ending in a date (`标题<TAB>健康新闻<TAB>2025-04-20`): a block per column, like table cells
+            fields = [f for f in map(normalize_text, line.split("\t")) if f]
+            if len(fields) > 1 and len(fields[-1]) <= 20 and DATE_RE.search(fields[-1]):
+                out.extend(Block(f) for f in fields)
+                continue
         norm = normalize_text(line)
         if norm:
             out.append(Block(norm))
     return out
+
+
+# libxml2 (2.14) drops EVERYTHING after a `</html>` (a browser keeps rendering it): a template that
+# closes the page early (`</body></html>`, then the rest of the answer and the related list) would
+# lose them. (Content after a stray `</body>` alone is kept by libxml2, as a sibling of <body>.)
+_END_TAG = {str: re.compile(r"</(?:body|html)\s*>", re.I), bytes: re.compile(rb"</(?:body|html)\s*>", re.I)}
+_ONLY_END_TAGS = {str: re.compile(r"(?:\s*</[A-Za-z][^>]{0,20}>)*\s*"), bytes: re.compile(rb"(?:\s*</[A-Za-z][^>]{0,20}>)*\s*")}
+
+
+def _markup_after_last_end(doc) -> bool:
+    """Does markup follow the page's last `</html>`? `rfind` stops near the end of a normal page (a
+    stray `</html>` before a second, final one is missed: finding it costs a whole-page scan)."""
+    b = isinstance(doc, bytes)
+    end = doc.rfind(b"</html" if b else "</html")
+    if end < 0:
+        end = doc.rfind(b"</HTML" if b else "</HTML")
+    return end >= 0 and _ONLY_END_TAGS[bytes if b else str].fullmatch(doc, end) is None
+
+
+def _without_stray_end_tags(doc):
+    """`doc` (str or bytes) without `</body>` / `</html>` tags when content follows the first one."""
+    m = _END_TAG[type(doc)].search(doc)
+    if m is None or _ONLY_END_TAGS[type(doc)].fullmatch(doc, m.start()):
+        return doc
+    return doc[: m.start()] + _END_TAG[type(doc)].sub(b"" if isinstance(doc, bytes) else "", doc[m.start():])
+
+
+_LINKED_ROW_MAX_CHARS = 60
+_ROW_DATE = re.compile(r"\d{1,2}\s*[-/.月]\s*\d{1,2}|前|昨天|ago")
+
+
+def _is_data_row(tr: etree._Element) -> bool:
+    """A `<tr>` of a data table (`一级医院 | 200元 | 90%`): two or more cells without block content.
+    Read as ONE line (cells joined by a space) like a reader reads a row; layout tables (cells
+    holding paragraphs) stay per cell."""
+    if len(tr) < 2:
+        return False
+    linked = False
+    for cell in tr:
+        if cell.tag != "td" and cell.tag != "th":
+            return False
+        for el in cell.iterdescendants():
+            if el.tag in BLOCK_TAGS:
+                return False
+            linked = linked or el.tag == "a"
+    if not linked:
+        return True
+    # links (`<a>某医院</a> | 三甲`) only in short undated rows: related-list rows (`<a>标题</a> | 2025-05-16`) stay per cell
+    text = "".join(tr.itertext())
+    if len(text) > _LINKED_ROW_MAX_CHARS or _ROW_DATE.search(text) is not None:
+        return False
+    for a in tr.iter("a"):  # a row of nothing but links is a nav bar / calendar row: per cell
+        text = text.replace("".join(a.itertext()), "", 1)
+    return not text.isspace() and text != ""
 
 
 def parse_html(text: str, errors: list[str], utf8: bytes | None = None) -> etree._Element:
@@ -105,19 +173,13 @@ def parse_html(text: str, errors: list[str], utf8: bytes | None = None) -> etree
     first).
     """
     if utf8 is not None:
-        try:
-            root = etree.fromstring(utf8[3:] if utf8.startswith(b"\xef\xbb\xbf") else utf8, _UTF8_PARSER)
-        except (etree.ParserError, ValueError, etree.XMLSyntaxError):
-            root = None
+        root = _parse_keeping_tail(utf8[3:] if utf8.startswith(b"\xef\xbb\xbf") else utf8, _UTF8_PARSER)
         if root is not None:
             return root
     text = _XML_DECL.sub("", text, count=1)
     if count_control_bytes(text.encode("utf-8", "surrogatepass")):
         text = _CONTROL_CHARS_RE.sub("", text)
-    try:
-        root = etree.fromstring(text, _PARSER)
-    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
-        root = None
+    root = _parse_keeping_tail(text, _PARSER)
     if root is not None:
         return root
     errors.append("html_repaired")
@@ -132,6 +194,16 @@ def parse_html(text: str, errors: list[str], utf8: bytes | None = None) -> etree
         errors.append("html_unparseable")
         root = etree.fromstring(_EMPTY_HTML, _PARSER)
     return root
+
+
+def _parse_keeping_tail(doc, parser) -> etree._Element | None:
+    """lxml parse; re-parsed without stray `</body>`/`</html>` tags when content after one was lost."""
+    try:
+        if _markup_after_last_end(doc):
+            doc = _without_stray_end_tags(doc)
+        return etree.fromstring(doc, parser)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        return None
 
 
 def raw_text(el: etree._Element) -> str:
@@ -195,11 +267,12 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
     Hot loop: plain local variables, no per-event function calls; text is normalized in bulk.
     """
     raw: list[str] = []  # raw text per pending block
-    meta: list[tuple[str, str | None, bool, str | None, int]] = []  # (tag, href, chrome, marker, link) per block
+    meta: list[tuple[str, str | None, bool, str | None, int, int]] = []  # (tag, href, chrome, marker, link, link chars)
     links: list[str] = []  # raw anchor texts of blocks holding more than their anchor (see _link_raw)
     anchor_starts: list[tuple[int, int]] = []  # (len(buf), flushes) at each open <a>
     link_span: tuple[int, int] | None = None  # buf slice of the block's longest closed anchor
     link_len = 0  # its text length: the longest anchor of a line is its title (`[医保]` `<a>标题</a>`)
+    link_chars = 0  # raw characters of the pending block inside `<a href>` (link density)
     flushes = 0
     buf: list[str] = []
     hrefs: list[str | None] = []  # open <a> elements' hrefs, innermost last
@@ -213,6 +286,7 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
     pending_marker: str | None = None  # marker of an <li> whose first text has not come yet
     marker: str | None = None  # marker of the pending block
     block_tags, skip_tags, chrome_tags = BLOCK_TAGS, SKIP_TAGS, CHROME_TAGS
+    row_cells: set = set()  # cells of data-table rows: inline, joined by a space (see _is_data_row)
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
@@ -222,12 +296,16 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                 walker.skip_subtree()
                 continue
             is_block = tag in block_tags
+            if row_cells and is_block and el in row_cells:
+                is_block = False
+                if buf:
+                    buf.append(" ")
             if (is_block or tag == "br") and buf:
                 if has_text:
                     raw.append("".join(buf))
-                    meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
+                    meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links), link_chars))
                 buf.clear()
-                href, has_text, marker, link_span, link_len = None, False, None, None, 0
+                href, has_text, marker, link_span, link_len, link_chars = None, False, None, None, 0, 0
                 flushes += 1
             if el.attrib or tag in chrome_tags:
                 is_ad, is_chrome = _is_chrome_or_ad(el)
@@ -239,9 +317,9 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                     if buf:
                         if has_text:
                             raw.append("".join(buf))
-                            meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
+                            meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links), link_chars))
                         buf.clear()
-                        href, has_text, marker, link_span, link_len = None, False, None, None, 0
+                        href, has_text, marker, link_span, link_len, link_chars = None, False, None, None, 0, 0
                         flushes += 1
                     chrome_els.add(el)
                     chrome_depth += 1
@@ -258,6 +336,8 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                     counters.append(int(start) - 1 if start and start.isdigit() else 0)
                 elif tag == "ul":
                     counters.append(-1)
+                elif tag == "tr" and _is_data_row(el):
+                    row_cells.update(el)
             elif tag == "a":
                 hrefs.append(el.get("href"))
                 anchor_starts.append((len(buf), flushes))
@@ -270,13 +350,15 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                 text = el.tail
             else:
                 is_block = tag in block_tags
+                if row_cells and is_block and el in row_cells:
+                    is_block = False
                 if is_block or el in chrome_els:
                     if buf:
                         if has_text:
                             raw.append("".join(buf))
-                            meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
+                            meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links), link_chars))
                         buf.clear()
-                        href, has_text, marker, link_span, link_len = None, False, None, None, 0
+                        href, has_text, marker, link_span, link_len, link_chars = None, False, None, None, 0, 0
                         flushes += 1
                     if is_block and len(tags) > 1:
                         tags.pop()
@@ -302,14 +384,19 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
                 marker, pending_marker = pending_marker, None
             elif href is None and hrefs and not text.isspace():
                 href = hrefs[-1]  # `<span>2025-05-16</span> <a>标题</a>`: the block's link comes second
+            if hrefs and hrefs[-1] is not None:
+                link_chars += len(text)
             buf.append(text)
     if buf and has_text:
         raw.append("".join(buf))
-        meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links)))
+        meta.append((tags[-1], href, chrome_depth > 0, marker, _link_raw(buf, link_span, links), link_chars))
     texts = normalize_many(raw + links) if links else normalize_many(raw)
     n = len(raw)
-    return [Block(text, tag, link, chrome, mark, texts[n + li] if li >= 0 else None)
-            for text, (tag, link, chrome, mark, li) in zip(texts, meta, strict=False) if text]
+    # A block that is one link to a place on the same page (`<a href="#zz">2 症状</a>`) is a table of
+    # contents entry: navigation, never answer text.
+    return [Block(text, tag, link, chrome or (link is not None and link[:1] == "#" and li < 0 and len(link) > 1),
+                  mark, texts[n + li] if li >= 0 else None, min(chars, len(text)))
+            for text, (tag, link, chrome, mark, li, chars) in zip(texts, meta, strict=False) if text]
 
 
 def _link_raw(buf: list[str], span: tuple[int, int] | None, links: list[str]) -> int:

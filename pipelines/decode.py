@@ -27,6 +27,9 @@ _META_CHARSET_RE = re.compile(
 )
 _ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
             "cp936": "gb18030", "euc-cn": "gb18030", "hz-gb-2312": "gb18030"}
+# Header charsets that are usually a server's default rather than the page's: a <meta> charset
+# that says otherwise wins over them (see decode_bytes).
+_SERVER_DEFAULTS = frozenset(("iso8859-1", "cp1252", "ascii"))
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -73,9 +76,16 @@ def decode_bytes(data: bytes, content_type: str | None = None) -> tuple[str, str
         errors.append("truncated_input")
 
     declared = _canonical(charset_from_content_type(content_type))
-    if declared is None:
+    if declared is None or (declared in _SERVER_DEFAULTS and not data.isascii()):
         m = _META_CHARSET_RE.search(data, 0, 4096)
-        declared = _canonical(m.group(1).decode("ascii", "ignore")) if m else None
+        meta = _canonical(m.group(1).decode("ascii", "ignore")) if m else None
+        if declared is not None and meta is not None and meta != declared:
+            # `charset=ISO-8859-1` is what many servers send for every page: a page that declares
+            # its own charset in <meta> (gb2312) knows better. Recorded, as it is a mismatch.
+            errors.append(f"charset_mismatch:{declared}")
+            declared = meta
+        elif declared is None:
+            declared = meta
     for bom, codec in _BOMS:
         if data.startswith(bom):
             # A BOM is stronger evidence than a (possibly copy-pasted) meta tag, weaker than HTTP.

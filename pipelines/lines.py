@@ -14,6 +14,8 @@ from datetime import date
 from pipelines.patterns.layout import (
     ALSO_SEARCHED,
     ANSWER_HEADING,
+    ATTACHMENT_LAST_CHARS,
+    ATTACHMENT_LINE,
     BREADCRUMB,
     CHROME_LINE,
     DATE_FIELD_LINE,
@@ -22,6 +24,7 @@ from pipelines.patterns.layout import (
     DISCLAIMER_INLINE,
     FOOTER_ANYWHERE,
     FOOTER_LINE,
+    GLUED_META_DATE,
     LOOSE_META_LINE,
     META_CATEGORY,
     META_EXTRA,
@@ -31,6 +34,7 @@ from pipelines.patterns.layout import (
     META_SEPARATORS,
     META_TIME,
     NOISE_LINE,
+    PAGER_LEAD,
     PUBLISHED_FIELD,
     PUBLISHED_LINE,
     QUESTION_LABEL,
@@ -96,8 +100,13 @@ def match_meta_general(text: str) -> tuple[str | None, date] | None:
     check that both agree)."""
     m = DATE_RE.search(text) or (EN_DATE_RE.search(text) if not has_cjk(text) else None)
     if m is None:
-        return None
-    before = _meta_part(text[: m.start()])
+        m = GLUED_META_DATE.search(text) if text[-1:].isdigit() else None
+        if m is None:
+            return None
+    before = text[: m.start()]
+    if ":" in before:  # a video length / time of day in front of the date (`03:12 2025-05-06`)
+        before = META_TIME.sub("", before, count=1)
+    before = _meta_part(before)
     after = _meta_part(META_TIME.sub("", text[m.end():], count=1))
     if before and after:
         return None
@@ -159,15 +168,19 @@ def meta_of(text: str, year_hint: date | None) -> tuple[str | None, date | None]
 
 def is_noise(text: str) -> bool:
     """Navigation / widget line: nav words, breadcrumb, prev/next link, share bar, tag cloud, app
-    prompt, reprint notice."""
+    prompt, reprint notice, attachment download."""
     if len(text) > _CHROME_LINE_MAX_LEN:
         return False
     if "转载" in text and REPRINT_NOTICE.search(text):
+        return True
+    if "." in text and text[-1:] in ATTACHMENT_LAST_CHARS and ATTACHMENT_LINE.match(text):
         return True
     if text[:1] not in _NOISE_FIRST:
         return False
     if len(text) <= NOISE_MAX_LEN and (NOISE_LINE.match(text) is not None or BREADCRUMB.match(text) is not None):
         return True
+    if "页" in text and text[:1].isdigit() and len(text) <= NOISE_MAX_LEN:
+        return NOISE_LINE.match(text.lstrip(PAGER_LEAD)) is not None  # a pager row (`1 2 3 下一页 尾页`)
     return CHROME_LINE.match(text) is not None
 
 def end_marker(text: str) -> str | None:

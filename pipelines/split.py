@@ -29,12 +29,14 @@ from pipelines.lines import (
     inline_disclaimer_cut,
     is_noise,
     is_published_line,
+    match_loose_meta,
 )
 from pipelines.patterns.layout import (
     ANSWER_HEADING,
     ANSWER_LABEL,
     ANSWERER_LINE,
     DATE_FIELD_LINE,
+    EMPTY_LIST_NOTICE,
     PREAMBLE_SENTENCE,
     PREAMBLE_START,
     QUESTION_LABEL,
@@ -44,11 +46,15 @@ from pipelines.patterns.layout import (
 from pipelines.related import RelatedRaw, parse_related, related_start, starts_teaser_list
 from pipelines.text import find_date, normalize_text
 
-# Navigation pages (`PageSplit.looks_like_navigation`): this many bare-link blocks or teasers, and
-# an "answer" of at most this many characters above unlabelled teasers (a section heading such as
-# `最新文章`).
+# Navigation pages (`PageSplit.looks_like_navigation`): this many link blocks or teasers; an
+# "answer" of at most NAV_MAX_ANSWER_CHARS above unlabelled teasers (a section heading such as
+# `最新文章`); a region at least NAV_MIN_REGION_CHARS long that is NAV_MIN_LINK_SHARE links.
 NAV_MIN_LINK_BLOCKS = 3
 NAV_MAX_ANSWER_CHARS = 16
+NAV_MIN_REGION_CHARS = 20
+NAV_MIN_LINK_SHARE = 0.6
+_LINK_BLOCK_MAX_CHARS = 120
+_LINK_BLOCK_MAX_EXTRA = 16  # text beside the link in a link block: `[2025-05-16]`, `健康新闻 05-16`
 # How many blocks under the title may hold the page's own date line.
 _PUBLISHED_WINDOW = 3
 _PUBLISHED_ABOVE = 2  # ... or this many blocks above it
@@ -67,24 +73,41 @@ class PageSplit:
     published: date | None = None
     related: list[RelatedRaw] = field(default_factory=list)
     end_reason: str = "end_of_page"
-    # Between the title and the end of the answer: content blocks, and those that are nothing but
-    # one short link (a title in a teaser list, a nav entry, a calendar day). Navigation evidence.
-    answer_region_blocks: int = 0
-    answer_region_link_blocks: int = 0
+    # The region between the title and the end of the answer (content blocks, not chrome or noise):
+    # navigation evidence. A link block is a short block that is (mostly) one link: a title in a
+    # teaser list, a nav entry, a calendar day, `[2025-05-16]标题`.
+    region_blocks: int = 0
+    region_link_blocks: int = 0
+    region_chars: int = 0
+    region_link_chars: int = 0
+    region_starts_with_link: bool = False
+    region_empty_notices: int = 0  # `暂无内容`, `本月无文章`
 
     def looks_like_navigation(self) -> bool:
         """A list of links or teasers (home, channel, tag, search, calendar page), not a Q&A.
 
-        Either teasers right under the title without a related heading (`end_reason ==
-        "related_list"`: with a `相关推荐` heading, a one-sentence answer is still an answer), or a
-        region where at least `NAV_MIN_LINK_BLOCKS` blocks, and at least half of all, are bare links.
+        - teasers right under the title without a related heading (`end_reason == "related_list"`;
+          with a `相关推荐` heading, a one-sentence answer is still an answer);
+        - a region that OPENS with a link block and is mostly links: at least `NAV_MIN_LINK_BLOCKS`
+          link blocks making at least half of its blocks (linked titles, maybe with teasers between
+          them), or at least `NAV_MIN_LINK_SHARE` of its characters inside links (tag clouds, nav
+          rows); or an empty list's notice (`暂无内容`) with nothing but links around it.
+          An answer that introduces a list of linked hospitals with a sentence first is an
+          article: the region then opens with text.
         """
+        if self.region_empty_notices and self.region_link_blocks == self.region_blocks:
+            return True  # an empty list (`暂无内容`) among links: an empty channel, month or search
         answer_chars = sum(map(len, self.answer_paragraphs))
         if (self.end_reason == "related_list" and len(self.related) >= NAV_MIN_LINK_BLOCKS
                 and answer_chars <= NAV_MAX_ANSWER_CHARS):
             return True
-        links = self.answer_region_link_blocks
-        return links >= NAV_MIN_LINK_BLOCKS and 2 * links >= self.answer_region_blocks
+        if not self.region_starts_with_link:
+            return False
+        links = self.region_link_blocks
+        if links >= NAV_MIN_LINK_BLOCKS and 2 * links >= self.region_blocks:
+            return True
+        return (self.region_chars >= NAV_MIN_REGION_CHARS
+                and self.region_link_chars >= NAV_MIN_LINK_SHARE * self.region_chars)
 
 
 def strip_preamble(text: str) -> str:
@@ -105,9 +128,15 @@ def _find_title(blocks: list[Block], hints: list[str]) -> tuple[str | None, int]
     """
     if hints:
         for hint in hints:
+            fallback = -1
             for i, b in enumerate(blocks):
                 if b.text == hint and not b.chrome:
-                    return hint, i
+                    if b.href is None or b.link_text is not None:
+                        return hint, i
+                    if fallback < 0:
+                        fallback = i  # a nav link with the page's name (`医保政策` in the menu) above its heading
+            if fallback >= 0:
+                return hint, fallback
         shortest = hints[-1]
         for i, b in enumerate(blocks):
             if not b.chrome and len(b.text) >= 0.6 * len(shortest) and any(h.startswith(b.text) for h in hints):
@@ -146,6 +175,27 @@ def _title_core(text: str) -> str:
     return TITLE_LABEL.sub("", text, count=1).rstrip(_TITLE_END)
 
 
+def _measure_region(out: PageSplit, region: list[Block]) -> None:
+    """Fill `out.region_*` (see `PageSplit.looks_like_navigation`); skips what the answer skips."""
+    for b in region:
+        text = b.text
+        if b.chrome or text == out.title or is_noise(text):
+            continue
+        if len(text) <= MARKER_MAX_LEN and EMPTY_LIST_NOTICE.match(text):
+            out.region_empty_notices += 1
+            continue
+        # The whole block is the link, or a link plus a date, badge or category (`[2025-05-16]标题`);
+        # titles may be long in English.
+        is_link = b.href is not None and len(text) <= _LINK_BLOCK_MAX_CHARS and (
+            b.link_text is None or len(text) - len(b.link_text) <= _LINK_BLOCK_MAX_EXTRA)
+        if not out.region_blocks:
+            out.region_starts_with_link = is_link
+        out.region_blocks += 1
+        out.region_link_blocks += is_link
+        out.region_chars += len(text)
+        out.region_link_chars += b.link_chars
+
+
 def split_blocks(blocks: list[Block], *, title_hints: list[str] | None = None,
                  published_hint: date | None = None) -> PageSplit:
     """Split a page's blocks into its parts (see module docstring). `published_hint`: the page's
@@ -162,6 +212,10 @@ def split_blocks(blocks: list[Block], *, title_hints: list[str] | None = None,
             out.published = find_date(blocks[j].text)
             published_idx = j
             break
+        loose = match_loose_meta(blocks[j].text, published_hint) if not blocks[j].href else None
+        if loose is not None:  # `健康小编 04-20`, `3天前`: the date line, its year (if any) from metadata
+            out.published, published_idx = loose[1], j
+            break
     else:
         # Some templates put the date line just ABOVE the title.
         for j in range(title_idx - 1, max(title_idx - 1 - _PUBLISHED_ABOVE, -1), -1):
@@ -173,11 +227,7 @@ def split_blocks(blocks: list[Block], *, title_hints: list[str] | None = None,
     out.answer_paragraphs, i, out.end_reason = collect_answer(
         blocks, i, title=out.title, skip_index=published_idx
     )
-    for b in blocks[answer_start:i]:
-        if not b.chrome and not is_noise(b.text):
-            out.answer_region_blocks += 1
-            if b.href and b.link_text is None and len(b.text) <= NOISE_MAX_LEN:
-                out.answer_region_link_blocks += 1  # the whole block is one link
+    _measure_region(out, blocks[answer_start:i])
     paragraphs = out.answer_paragraphs
     if paragraphs and title_idx >= 0 and blocks[title_idx].text != out.title:
         # the title wore a `问` badge: the answer's `答` / `A:` badge goes too
@@ -205,8 +255,9 @@ def collect_answer(
     an answerer byline and the leading source-preamble sentences are left out; a disclaimer glued
     to the end of a paragraph is cut off. Markers inside chrome (a sidebar's `相关推荐` or `热门文章`,
     a header's `关于我们`) end the answer only once it has begun: sidebars often come first in the
-    markup. On Q&A pages an answer heading (`最佳答案`, `医生回答`) after a question description
-    (`问题描述:…`) restarts the answer: the description is the question, not the answer.
+    markup. On Q&A pages an answer heading (`最佳答案`, `医生回答`) or the first answerer byline
+    (`医生:张建国 主治医师 某医院`) after a question description (`病情描述:…`) restarts the answer:
+    the description is the question, not the answer.
     """
     answer: list[str] = []
     i, n = start, len(blocks)
@@ -217,8 +268,10 @@ def collect_answer(
         if b.href and not b.chrome and starts_teaser_list(blocks, i):
             return answer, i, "related_list"  # related items without a heading
         marker = end_marker(text)
-        if marker == "section" and not answer and not b.chrome:
-            marker = None  # `最新文章` right under a listing page's name: its teasers decide (listing_page)
+        if marker == "section" and ((not answer and not b.chrome) or (b.href and b.link_text is None)):
+            # `最新文章` right under a listing page's name: its teasers decide (listing_page); a bare
+            # link named like a section (`热门标签` in a menu row) is navigation, not a heading.
+            marker = None
         elif marker == "disclaimer" and not answer and inline_disclaimer_cut(text) <= 0:
             i += 1  # a disclaimer ABOVE the answer (some sites put it first): skip it, not the answer
             continue
@@ -242,6 +295,9 @@ def collect_answer(
             if DATE_FIELD_LINE.match(text):
                 continue
         if len(text) <= NOISE_MAX_LEN and "师" in text and ANSWERER_LINE.match(text):
+            if seen_question:  # the first answerer's byline after a `病情描述:` block: the answer starts here
+                answer.clear()
+                seen_question = False
             continue
         if text[:1] in QUESTION_FIRST and QUESTION_LABEL.match(text):
             seen_question = True

@@ -322,8 +322,6 @@ def _sorted(table: pa.Table) -> list[tuple]:
     return sorted(tuple(map(repr, row.values())) for row in table.to_pylist())
 
 
-@pytest.mark.xfail(strict=True, reason="parser (lead): the second site's home / channel / tag / calendar "
-                   "pages are not flagged listing_page and are published as articles")
 def test_navigation_pages_are_not_published_as_articles(analyst_run):
     clean, _, _, _ = analyst_run
     urls = set(pd.read_parquet(clean / "articles.parquet", columns=["url"])["url"])

@@ -272,3 +272,19 @@ def test_marker_regexes_do_not_backtrack_exponentially():
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+def test_content_after_a_stray_end_of_document_is_kept():
+    """libxml2 drops everything after `</html>`; a browser keeps rendering it. Same record either way."""
+    from pipelines.parse import parse_page
+
+    head = "<html><head><meta charset='utf-8'><title>医保码是密码么</title></head><body><h1>医保码是密码么</h1>"
+    tail = ("<p>医保码本身不是密码。</p><p>密码用于保护医保账户安全。</p>"
+            "<div>相关推荐</div><div><a href='/a/2.html'>医保卡号指的是哪一个</a><span>2025-04-20</span></div>")
+    clean = parse_page(head + tail + "</body></html>", url="https://x.example/a/1.html")
+    for stray in ("</body></html>", "</BODY>\n</HTML>\n", "</html>", "</body>"):
+        broken = head + "<p>医保码本身不是密码。</p>" + stray + tail.split("</p>", 1)[1]
+        for content in (broken, broken.encode("utf-8")):
+            record = parse_page(content, url="https://x.example/a/1.html")
+            assert record["answer_paragraphs"] == clean["answer_paragraphs"] == ["医保码本身不是密码。", "密码用于保护医保账户安全。"]
+            assert [r["title"] for r in record["related"]] == ["医保卡号指的是哪一个"]

@@ -260,3 +260,50 @@ def test_chrome_anchor_href_does_not_leak_and_longest_link_is_the_title():
     blocks = html_to_blocks(parse_html(html, []))
     assert [(b.text, b.href, b.link_text) for b in blocks if not b.chrome] == [
         ("正文第一段。", None, None), ("[医保]医保钱不够自费能报销吗04-19", "/a/1.html", "医保钱不够自费能报销吗")]
+
+
+# --- Session 3, round 2: shapes found on held-out pages (pager rows, player bars, credits, attachments) ---
+@pytest.mark.parametrize(
+    ("line", "noise"),
+    [("第1页 共3页 下一页", True), ("1 2 3 下一页 阅读全文", True), ("上一页 1 2 3 4 尾页", True),
+     ("播放 00:00 / 03:25 倍速 全屏", True), ("目录", True), ("打印本页 关闭窗口", True),
+     ("图片来源:网络", True), ("(图片来源:视觉中国)", True), ("本文链接:https://www.example.org/a/88.html", True),
+     ("附件:1.2025年城乡居民医保缴费标准.pdf", True), ("2.政策问答.docx", True), ("扫一扫在手机打开当前页", True),
+     # answer text that merely mentions the same words
+     ("1 2 3", False), ("点击播放按钮后,按提示完成刷脸认证即可。", False), ("目录内药品按甲类、乙类分别报销。", False),
+     ("报销时需提交发票原件和费用清单.", False), ("图片仅供参考,以实际卡面为准。", False)],
+)
+def test_round2_chrome_lines(line, noise):
+    assert is_noise(normalize_text(line)) is noise
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("萍乡社保通 阅读 1.2万 2025-04-27", ("萍乡社保通", date(2025, 4, 27))),
+     ("03:12 2025-05-06", (None, date(2025, 5, 6))), ("03:122025-05-06", (None, date(2025, 5, 6))),
+     ("萍乡社保通阅读 86252025-04-26", ("萍乡社保通", date(2025, 4, 26))),
+     ("健康号·萍乡社保通 2025-04-28 阅读 3.4万", ("健康号·萍乡社保通", date(2025, 4, 28))),
+     ("3.5万次播放 2025-05-08", (None, date(2025, 5, 8)))],
+)
+def test_round2_meta_lines_with_big_counters_and_durations(line, expected):
+    assert match_meta(line) == expected
+    assert is_published_line(line)
+
+
+def test_answerer_with_label_restarts_the_answer_after_a_description():
+    blocks = [Block(t) for t in ("病情描述:个人账户里只剩几十块钱了,住院还能用统筹吗?", "医生:张建国 主治医师 邢台市人民医院 医保办",
+                                 "可以,符合条件的费用由统筹基金报销。", "医生:李芳 副主任医师 河北省人民医院",
+                                 "账户用完不影响统筹报销。")]
+    answer, _, _ = collect_answer(blocks)
+    assert answer == ["可以,符合条件的费用由统筹基金报销。", "账户用完不影响统筹报销。"]
+
+
+def test_decode_meta_charset_beats_a_server_default_latin1_header():
+    page = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>医保卡号</body></html>'
+    decoded, codec, errors = decode_bytes(page.encode("gb2312"), "text/html; charset=ISO-8859-1")
+    assert "医保卡号" in decoded and codec == "gb18030" and errors == ["charset_mismatch:iso8859-1"]
+    # without a meta charset the header is all we have (latin-1 never fails: no guessing here)
+    bare = "医保卡号".encode("gb2312")
+    assert decode_bytes(bare, "text/html; charset=ISO-8859-1")[1] == "iso8859-1"
+    # a header that is not a server default still wins over the meta tag
+    assert decode_bytes(page.encode("gb2312"), "text/html; charset=gbk")[2] == []

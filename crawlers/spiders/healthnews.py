@@ -158,8 +158,9 @@ class HealthnewsSpider(scrapy.Spider):
         """(kind, parsed record if the decision needed one). The generic signals decide; the parser,
         which ETL trusts to drop navigation pages anyway, gets the last word where they are weak:
 
-        * a short answer (one or two sentences) is below the block threshold: in that band
-          (no pagination, some free text) a page is an article if the parser finds an answer;
+        * a short answer (one or two sentences) is below the block threshold, and an article split
+          over several pages (`第1页 共3页 下一页`) has pagination: with some free text, such a page
+          is an article if the parser finds an answer and no `listing_page`;
         * a page the signals call an article without structured data or a URL pattern, but the
           parser calls `listing_page` (a search page with two results, a teaser list): listing.
           The record is parsed for the item anyway, so this costs nothing extra;
@@ -179,7 +180,7 @@ class HealthnewsSpider(scrapy.Spider):
                 return ARTICLE, None
             record = self._parse_record(response)
             return (LISTING if set(record.get("errors") or ()) & set(NON_ARTICLE_ERRORS) else ARTICLE), record
-        if not signals.has_pagination and signals.block_chars >= MIN_SHORT_ARTICLE_CHARS:
+        if signals.block_chars >= MIN_SHORT_ARTICLE_CHARS:  # incl. an article with its own pager
             record = self._parse_record(response)
             if len((record.get("answer") or "").strip()) >= MIN_SHORT_ARTICLE_CHARS \
                     and not set(record.get("errors") or ()) & set(NON_ARTICLE_ERRORS):

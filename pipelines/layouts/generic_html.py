@@ -8,12 +8,13 @@ published date prefers machine-readable metadata (`article:published_time`, `<ti
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cached_property
 
 from pipelines.blocks import element_text, html_to_blocks
 from pipelines.layouts.base import Document, Page
-from pipelines.patterns.layout import TITLE_PREFIX, TITLE_SUFFIX
+from pipelines.patterns.layout import TITLE_LEAD, TITLE_PREFIX, TITLE_SUFFIX
 from pipelines.split import PageSplit, split_blocks
 from pipelines.text import parse_date
 
@@ -21,7 +22,10 @@ _META_DATE_XPATH = (
     "//meta[@property='article:published_time' or @name='pubdate' or @name='publishdate' "
     "or @name='PubDate' or @itemprop='datePublished' or @name='date' or @name='article:published_time']"
     "/@content | //time[@itemprop='datePublished' or @pubdate]/@datetime"
+    " | //script[@type='application/ld+json']/text()"
 )
+# schema.org JSON-LD (AMP and news pages often carry their date nowhere else).
+_JSONLD_DATE = re.compile(r'"(?:datePublished|dateCreated|uploadDate)"\s*:\s*"([^"]{8,40})"')
 
 
 _MAX_SUFFIXES = 3
@@ -52,6 +56,11 @@ def title_hints(root) -> list[str]:
     unprefixed = TITLE_PREFIX.sub("", candidate, count=1)
     if unprefixed and unprefixed != candidate:
         candidates.append(unprefixed)
+    unled = TITLE_LEAD.sub("", full, count=1)
+    if unled != full and len(unled) > len(candidates[-1]) and TITLE_SUFFIX.sub("", unled) == unled:
+        # `打印 - 问题`, `健康网 | 问题`: a short site / mode name FIRST, the longer question after it.
+        # Tried before the bare lead, but a block must confirm it (the fallback stays the lead).
+        candidates.insert(len(candidates) - 1, unled)
     h1s = [h for h in h1s if h not in removed]
     longest = max(map(len, candidates), default=0)
     first = [h for h in h1s if h in full or len(h) >= longest]
@@ -65,6 +74,11 @@ def meta_published(root) -> date | None:
     title is found by the splitter instead.
     """
     for value in root.xpath(_META_DATE_XPATH):
+        if value[:1] in "{[ \n\r\t":  # a JSON-LD script
+            m = _JSONLD_DATE.search(value)
+            if m is None:
+                continue
+            value = m[1]
         day = parse_date(value)
         if day:
             return day
@@ -82,7 +96,8 @@ class GenericHtmlPage(Page):
     def split(self) -> PageSplit:
         root = self.doc.root
         body = root.find("body")
-        blocks = html_to_blocks(body if body is not None else root)
+        # content after a stray `</body>` becomes a sibling of <body>: then walk the whole document
+        blocks = html_to_blocks(body if body is not None and body.getnext() is None else root)
         return split_blocks(blocks, title_hints=title_hints(root), published_hint=self._meta_published)
 
     @cached_property

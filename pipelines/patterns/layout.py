@@ -24,7 +24,7 @@ RELATED_HEADING = re.compile(
     + r"(?:相关(?:推荐|文章|阅读|问题|问答|资讯|新闻|知识|内容|链接|话题|专题|疾病|问题推荐|文章推荐|阅读推荐)"
     r"|相關(?:推薦|文章|閱讀|問題|問答|資訊|新聞)|延伸閱讀|推薦閱讀|猜你喜歡"
     r"|推荐(?:阅读|文章|问答|内容)|延伸阅读|扩展阅读|拓展阅读|猜你喜欢|猜你想看|你可能(?:还)?(?:喜欢|感兴趣|想看)"
-    r"|热门推荐|为你推荐|精彩推荐|(?:大家|网友|其他人)还(?:看了|在看)|看了本文的人还看了|本文相关"
+    r"|相似(?:问题|问答|文章|推荐)|类似问题|相关(?:视频|医生|药品|科室|百科)|热门推荐|为你推荐|精彩推荐|(?:大家|网友|其他人)还(?:看了|在看)|看了本文的人还看了|本文相关"
     r"|(?i:related(?: articles| posts| questions| reading| stories| topics| content| news)?"
     r"|you (?:may|might) also (?:like|be interested in)|recommended(?: reading| for you| articles)?"
     r"|see also|read next|more (?:on this topic|questions|articles|like this)|further reading|people also (?:read|asked)))"
@@ -84,7 +84,8 @@ SENTENCE_END = re.compile(r"(?<=[。!?;])")
 # Navigation / footer / widget lines that are noise wherever they appear (whole line only).
 NOISE_LINE = re.compile(
     r"^(?:(?:首页|顶部|返回顶部|回到顶部|返回首页|网站首页|上一篇|下一篇|上一页|下一页|登录|注册|"
-    r"分享|收藏|举报|打印|关闭|更多|查看更多|展开全文|阅读全文|点赞|评论|广告|推广|赞助|"
+    r"分享|收藏|举报|打印|关闭|展开阅读全文|展开全部|展开更多|收起|收起全文|打印本页|打印本文|关闭窗口|关闭本页|尾页|末页|第\d+页|共\d+页|"
+    r"播放|暂停|全屏|退出全屏|倍速|静音|重播|清晰度|高清|标清|画中画|目录|文章目录|本文目录|内容目录|更多|查看更多|展开全文|阅读全文|点赞|评论|广告|推广|赞助|"
     r"当前位置|导航|菜单|搜索|返回|点击咨询|在线咨询|立即咨询|免费咨询|向医生提问|我要提问|在线问诊|"
     r"有用|没用|有帮助|没有帮助|赞同|反对|回复|"
     r"Home|Top|Back to top|Menu|Search|Share|Advertisement|Sponsored|Helpful|Reply"
@@ -92,6 +93,9 @@ NOISE_LINE = re.compile(
     r"[\s:>»›|/·∨▼↓+()\[\]\d]*)+$",  # ONE separator class per word: nested `\s*` backtracked exponentially
     re.I,
 )
+# What a pager row may start with before its first word (`1 2 3 下一页`): `is_noise` strips it and
+# tries NOISE_LINE again, only for lines that start with a digit and mention 页 (keeps the gate tight).
+PAGER_LEAD = "0123456789 |.·"
 # Other page-chrome lines, matched on their start: previous/next article links (`上一篇:标题`,
 # `下一篇:没有了`), an inline "see also" link inside the body (`相关阅读:标题`), app prompts
 # (`打开APP,阅读全文`), share bars, tag clouds, an editor / source credit standing alone (`(责任编辑:周敏)`).
@@ -103,8 +107,23 @@ CHROME_LINE = re.compile(
     r"|(?:previous|next)(?: article| post| question)?\s*:|share (?:this|on)\b"
     r"|(?:medically |fact[- ]checked and |expert[- ])?(?:reviewed|written|answered|fact[- ]checked) by\b"
     r"|(?:filed|posted) (?:under|in)\s*:|categor(?:y|ies)\s*:|\d+\s*min(?:ute)?s? read$"
+    r"|(?:本文|全文)共\s*[\d,]+\s*字|预计阅读(?:时间)?\s*:?\s*\d+\s*分钟|阅读(?:需要|约需|约)\s*\d+\s*分钟"
+    r"|(?:(?:文|图|文图|图文)\s*/|本报记者|(?:本报)?(?:记者|通讯员)\s)[^,。;!?]{1,40}$"
+    r"|[(\[【-]?\s*(?:完|全文完|本文完)\s*[)\]】-]?$"
+    r"|(?:本文|原文|本页|文章)(?:链接|地址|网址)\s*:|(?:附件|相关附件|附件下载)\s*\d*\s*:|扫一扫|扫描二维码|扫码(?:关注|下载|阅读)"
+    r"|[(\[]?\s*(?:图片来源|图片来自|图源|图片|配图|摄影|视频来源|视频|原标题|原文标题)\s*:\s*[^,。;!?]{1,30}?\s*[)\]]?$"
     r"|[(\[]?\s*(?:责任编辑|责编|编辑|作者|审核|审核专家|审核医生|医学审核|专家审核|校对|文章来源|本文来源|来源)"
     r"\s*:\s*[^,。;!?]{1,30}?\s*[)\]]?$)",
+    re.I,
+)
+# An attachment link standing alone (`2.政策问答.docx`, `附件1 缴费标准.pdf`): a download, not answer text.
+ATTACHMENT_LINE = re.compile(r"^[^。,!?;]{1,80}\.(?:pdf|docx?|xlsx?|pptx?|wps|et|ofd|zip|rar|7z|txt)$", re.I)
+ATTACHMENT_LAST_CHARS = frozenset("fcxsptrzdFCXSPTRZD")  # last letter of every extension above
+# An empty list's notice (a channel page past its end, a calendar month or search without results):
+# with nothing but links around it, the page is navigation (`PageSplit.looks_like_navigation`).
+EMPTY_LIST_NOTICE = re.compile(
+    r"^[•·]?\s*(?:(?:暂无|暂时没有|本月无|本页无|没有找到|未找到|无)(?:相关|更多|符合条件的)?"
+    r"(?:内容|文章|数据|结果|记录|资讯|信息|问答)|no (?:results|articles|posts|entries)(?: found)?)\W*$",
     re.I,
 )
 # Breadcrumb trail (`首页 > 医保问答 > …`, `当前位置:首页 » 问答`): navigation, never a title.
@@ -130,18 +149,22 @@ FOOTER_ANYWHERE = re.compile(r"ICP备|ICP证|公网安备")
 # A related item's meta line: `<category> <date>` (category optional, either order), read by
 # `pipelines.lines.match_meta`: the date is found with DATE_PATTERN, what surrounds it must be a
 # short category label (no digits / sentence punctuation) and/or a time of day.
-META_CATEGORY = re.compile(r"^[^\d|·•:,.。,!?;]{1,16}$")
+META_CATEGORY = re.compile(r"^[^\d|·•:,.。,!?;]{1,16}(?:·[^\d|·•:,.。,!?;]{1,16})?$")
 META_SEPARATORS = " |·•/-:"
 # The most common meta line, `健康新闻 2025-05-16`: one fullmatch instead of the general search +
 # strip + category check (same result; anything else takes the general path in lines.match_meta).
 META_ISO_LINE = re.compile(r"([^\d|·•:,.。,!?;\s/-]{1,16}) ((?:19|20)\d\d)-(\d\d)-(\d\d)")
 META_TIME = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?")
+# A date glued to a number before it, the text of two adjacent elements (`<span>03:12</span><span>2025-05-06</span>`,
+# `<span>阅读 8625</span><span>2025-04-26</span>`): the year is the four digits before the first `-`.
+GLUED_META_DATE = re.compile(r"(?<=\d)(?P<y>(?:19|20)\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 # Field labels around a meta line's parts: `来源:健康新闻 | 时间:2025-05-16`, `Source: X · Date: …`.
 META_LABEL_LEAD = re.compile(r"^(?:来源|分类|栏目|频道|出处|标签|source|category)\s*:\s*", re.I)
 META_LABEL_TAIL = re.compile(r"\s*(?:(?:发布|更新)?(?:时间|日期)|(?:发布|发表|更新)于|published|updated|posted|date)\s*:?$", re.I)
 # Weekday and view / comment counters beside a meta line's date (`星期五`, `阅读 1234`, `568次浏览`).
 META_EXTRA = re.compile(
-    r"(?:星期|周)[一二三四五六日天]|\d+\s*(?:次|人)?(?:阅读|浏览|点击|看过|评论)|(?:阅读|浏览|点击|评论)\s*:?\s*\d+"
+    r"(?:星期|周)[一二三四五六日天]|\d+(?:\.\d+)?\s*[万千wWkK]?\+?\s*(?:次|人)?(?:阅读|浏览|点击|看过|评论|播放)"
+    r"|(?:阅读|浏览|点击|评论|播放)(?:量|数|次数)?\s*:?\s*\d+(?:\.\d+)?\s*[万千wWkK]?\+?"
     r"|(?i:\d+\s*(?:views?|reads?|comments?)|(?:views?|reads?)\s*:?\s*\d+)"
 )
 # A short category label standing alone on the line before a date-only line.
@@ -182,13 +205,15 @@ ANSWER_HEADING = re.compile(
 # (`王建华 主治医师 邢台市人民医院 医保科`), space-separated, no sentence punctuation. A bare doctor
 # list line (`张友胜 主任医师`) or a sentence (`建议咨询主治医师`) is answer text.
 ANSWERER_LINE = re.compile(
-    r"^[^\s。,!?;:]{2,12}\s+(?:主任医师|副主任医师|主治医师|住院医师|执业医师|医师|主任药师|主管药师|药师|护师"
+    r"^(?:(?:回答|解答|答疑)?(?:医生|医师|专家|律师|药师)\s*:\s*)?[^\s。,!?;:]{2,12}\s+(?:主任医师|副主任医师|主治医师|住院医师|执业医师|医师|主任药师|主管药师|药师|护师"
     r"|营养师|心理咨询师|律师)\s+[^。,!?;:]{2,40}$"
 )
 
 # One site-name / channel suffix of a <title> ("question - 某某健康网", "question_频道_某某网");
 # stripped repeatedly, each shorter form is a title candidate the page body must confirm.
 TITLE_SUFFIX = re.compile(r"\s*[-_|–—]+\s*[^-_|–—]{1,30}$")
+# ... and a short site / mode name in FRONT of the question (`打印 - 问题`, `健康网 | 问题`).
+TITLE_LEAD = re.compile(r"^[^-_|–—]{1,12}?\s+[-_|–—]+\s+(?=\S)")
 # A question badge in front of the visible title (`<span>问</span>医保…`, `问:`, `Q:`, `Question:`).
 TITLE_LABEL = re.compile(r"^(?:问题?|提问|Q|Question)\s*[:.]?\s*(?=\S)", re.I)
 # ... and the matching badge in front of the answer's first paragraph (`<span>答</span>医保…`, `A:`).
@@ -202,7 +227,7 @@ ITEM_CATEGORY_PREFIX = re.compile(r"^\s*[\[【]([^\]】\d]{1,8})[\]】]\s*")
 AD_TOKEN = re.compile(r"(?:^|[\s_-])(?:ad|ads|advert\w*|adsbygoogle|sponsor\w*|promo\w*|banner)(?:$|[\s_-])", re.I)
 CHROME_TOKEN = re.compile(
     r"(?:^|[\s_-])(?:nav\w*|menu|header|footer|foot|sidebar|side|aside|breadcrumbs?|crumbs?|toolbar|"
-    r"share|social|comments?|copyright|topbar|masthead|widget|logo|tabbar|bottombar|footbar)(?:$|[\s_-])",
+    r"share|social|comments?|copyright|topbar|masthead|widget|logo|tabbar|bottombar|footbar|toc)(?:$|[\s_-])",
     re.I,
 )
 
