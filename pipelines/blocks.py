@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import lxml.etree as etree
 
-from pipelines.patterns.layout import AD_TOKEN, CHROME_TOKEN
+from pipelines.patterns.layout import AD_TOKEN, CHROME_TOKEN, PROFILE_HREF
 from pipelines.text import _ZERO_WIDTH_RE, DATE_RE, normalize_text
 
 BLOCK_TAGS = frozenset(
@@ -31,7 +31,7 @@ HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 # `<video>` / `<audio>` children are the fallback a browser shows only WITHOUT media support
 # (`您的浏览器不支持视频播放`), never page text.
 SKIP_TAGS = frozenset(
-    "script style noscript template head iframe svg object embed select option button canvas video audio".split()
+    "script style noscript template head iframe svg object embed select option button label canvas video audio".split()
 )
 # `figcaption`: an image caption (`图1 激活页面`) is not answer text, but may sit inside the article.
 CHROME_TAGS = frozenset("nav footer aside header figcaption".split())
@@ -91,8 +91,11 @@ def looks_like_html(text: str) -> bool:
 
 def text_to_blocks(text: str) -> list[Block]:
     """Plain-text dump: one block per non-empty normalized line."""
+    from pipelines.markdown import looks_like_markdown, markdown_block  # (it imports Block from here)
+
     out = []
     tabs = "\t" in text
+    markdown = looks_like_markdown(text)
     for line in text.splitlines():
         if tabs and "\t" in line:
             # columns ending in a date (`标题<TAB>健康新闻<TAB>2025-04-20`): a block per column, like table cells
@@ -102,8 +105,8 @@ def text_to_blocks(text: str) -> list[Block]:
                 continue
         norm = normalize_text(line)
         if norm:
-            out.append(Block(norm))
-    return out
+            out.append(Block(norm) if not markdown else markdown_block(norm))
+    return [b for b in out if b is not None] if markdown else out
 
 
 # libxml2 (2.14) drops EVERYTHING after a `</html>` (a browser keeps rendering it): a template that
@@ -231,6 +234,8 @@ def _is_chrome_or_ad(el: etree._Element) -> tuple[bool, bool]:
     tag = el.tag
     if tag in _NEVER_CHROME:
         return False, False
+    if tag == "header" and next(el.iterancestors("article", "section"), None) is not None:
+        return False, False  # HTML5: the header OF an article / section (its title, a sub-heading), not the site's
     attrib = el.attrib
     key = (tag, attrib.get("class"), attrib.get("id"))
     cached = _ROLE_CACHE.get(key)
@@ -393,8 +398,9 @@ def html_to_blocks(root: etree._Element) -> list[Block]:
     texts = normalize_many(raw + links) if links else normalize_many(raw)
     n = len(raw)
     # A block that is one link to a place on the same page (`<a href="#zz">2 症状</a>`) is a table of
-    # contents entry: navigation, never answer text.
-    return [Block(text, tag, link, chrome or (link is not None and link[:1] == "#" and li < 0 and len(link) > 1),
+    # contents entry, one link to a member profile a user name: navigation, never answer text.
+    return [Block(text, tag, link, chrome or (link is not None and li < 0 and (
+                      (link[:1] == "#" and len(link) > 1) or PROFILE_HREF.search(link) is not None)),
                   mark, texts[n + li] if li >= 0 else None, min(chars, len(text)))
             for text, (tag, link, chrome, mark, li, chars) in zip(texts, meta, strict=False) if text]
 

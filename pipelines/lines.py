@@ -179,8 +179,8 @@ def is_noise(text: str) -> bool:
         return False
     if len(text) <= NOISE_MAX_LEN and (NOISE_LINE.match(text) is not None or BREADCRUMB.match(text) is not None):
         return True
-    if "页" in text and text[:1].isdigit() and len(text) <= NOISE_MAX_LEN:
-        return NOISE_LINE.match(text.lstrip(PAGER_LEAD)) is not None  # a pager row (`1 2 3 下一页 尾页`)
+    if text[:1].isdigit() and len(text) <= NOISE_MAX_LEN and NOISE_LINE.match(text.lstrip(PAGER_LEAD)) is not None:
+        return True  # a pager row (`1 2 3 下一页 尾页`), a vote bar after its count (`12 已赞过 评论`)
     return CHROME_LINE.match(text) is not None
 
 def end_marker(text: str) -> str | None:

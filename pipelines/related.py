@@ -29,6 +29,7 @@ from pipelines.patterns.layout import (
     CATEGORY_ONLY,
     DISCLAIMER,
     ITEM_CATEGORY_PREFIX,
+    ITEM_COUNTER,
     RELATED_HEADING,
     SECTION_HEADING,
     TRAILING_DATE,
@@ -268,6 +269,6 @@ def _make_item(group: list[Block], category: str | None, day: date | None) -> Re
         prefix = ITEM_CATEGORY_PREFIX.fullmatch(rest)
         if prefix:
             title, category = link, category or prefix[1]
-        elif len(rest) <= _ITEM_BADGE_MAX_CHARS:
-            title = link
+        elif len(rest) <= _ITEM_BADGE_MAX_CHARS or ITEM_COUNTER.fullmatch(rest):
+            title = link  # ... or a reply counter after it (`标题12个回答`)
     return RelatedRaw(title, snippet, category, day, title_block.href)

@@ -294,7 +294,7 @@ def collect_answer(
                 continue
             if DATE_FIELD_LINE.match(text):
                 continue
-        if len(text) <= NOISE_MAX_LEN and "师" in text and ANSWERER_LINE.match(text):
+        if len(text) <= NOISE_MAX_LEN and ("师" in text or ":" in text) and ANSWERER_LINE.match(text):
             if seen_question:  # the first answerer's byline after a `病情描述:` block: the answer starts here
                 answer.clear()
                 seen_question = False

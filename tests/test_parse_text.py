@@ -307,3 +307,63 @@ def test_decode_meta_charset_beats_a_server_default_latin1_header():
     assert decode_bytes(bare, "text/html; charset=ISO-8859-1")[1] == "iso8859-1"
     # a header that is not a server default still wins over the meta tag
     assert decode_bytes(page.encode("gb2312"), "text/html; charset=gbk")[2] == []
+
+
+# --- Session 3, round 3: WeChat toolbars, forum floors, lazy-load placeholders, reply counters ---
+@pytest.mark.parametrize(
+    ("line", "noise"),
+    [("- END -", True), ("阅读原文", True), ("赞 在看", True), ("赞赏", True), ("阅读 2.1万", True), ("#医保 12个", True),
+     ("#医保 #异地就医", True), ("微信扫一扫", True), ("关注该公众号", True), ("加载中…", True), ("正在加载...", True),
+     ("点击查看更多", True), ("回复 引用 举报", True), ("返回列表 发新帖", True), ("沙发 发表于 2025-05-06 10:40", True),
+     ("2楼 发表于 2025-05-06 13:05", True), ("楼主", True), ("< >", True),
+     # answer text that merely mentions the same words
+     ("在看病前先确认医院是否为医保定点。", False), ("阅读原文件后再签字确认。", False), ("#1 住院报销需要哪些材料", False),
+     ("沙发等家具不属于医保报销范围。", False), ("2楼为医保服务窗口,可咨询慢特病申请。", False),
+     ("关注当地医保公众号可查询缴费记录。", False), ("赞同这个做法的人不多,仍以当地政策为准。", False)],
+)
+def test_round3_chrome_lines(line, noise):
+    assert is_noise(normalize_text(line)) is noise
+
+
+def test_round3_reply_counter_after_a_related_title_is_not_part_of_it():
+    blocks = [Block("医保卡初始密码是多少8个回答", href="/q/1", link_text="医保卡初始密码是多少"),
+              Block("社保卡和医保卡密码一样吗(5条回复)", href="/q/2", link_text="社保卡和医保卡密码一样吗"),
+              Block("医保卡丢了怎么补办 社保服务中心", href="/q/3", link_text="医保卡丢了怎么补办")]
+    assert [r.title for r in parse_related(blocks)] == ["医保卡初始密码是多少", "社保卡和医保卡密码一样吗",
+                                                        "医保卡丢了怎么补办 社保服务中心"]  # not a counter: kept
+
+
+def test_round3_consultant_byline_dropped_but_a_doctor_list_line_stays():
+    blocks = [Block("李医保 医保咨询师"), Block("可以到医保经办机构重置密码。"), Block("张友胜 主任医师")]
+    answer, _, _ = collect_answer(blocks)
+    assert answer == ["可以到医保经办机构重置密码。", "张友胜 主任医师"]
+
+
+def test_round3_profile_links_labels_and_article_headers():
+    from pipelines.blocks import html_to_blocks, parse_html
+
+    html = ('<body><header class="site-header"><a href="/">健康网</a></header><article><header><h1>问题</h1></header>'
+            '<div><a href="/space-uid-7.html">老张头</a></div><p>正文。</p><a href="/a/2.html">医保卡丢了怎么补办</a>'
+            '<label>栏目跳转:</label><select><option>医保</option></select></article></body>')
+    blocks = html_to_blocks(parse_html(html, []))
+    assert [b.text for b in blocks if not b.chrome] == ["问题", "正文。", "医保卡丢了怎么补办"]
+
+
+@pytest.mark.parametrize(
+    ("line", "noise"),
+    [("12 已赞过 已踩过< 你对这个回答的评价是? 评论 收起", True), ("3 评论", True),
+     ("12 个月内可补缴。", False), ("120 急救电话", False)],
+)
+def test_round3_vote_bar_after_its_count(line, noise):
+    assert is_noise(normalize_text(line)) is noise
+
+
+def test_round3_markdown_dump_lines():
+    from pipelines.blocks import text_to_blocks
+
+    blocks = text_to_blocks("# 问题\n\n> 引用段落\n>\n## 小标题\n- 要点一\n- [医保卡丢了怎么补办](https://x.example/a/1.html)\n")
+    assert [(b.text, b.href, b.marker) for b in blocks] == [
+        ("问题", None, None), ("引用段落", None, None), ("小标题", None, None), ("要点一", None, "•"),
+        ("医保卡丢了怎么补办", "https://x.example/a/1.html", None)]
+    # a plain dump (no `# ` title, no `## ` sections) keeps its lines as they are
+    assert [b.text for b in text_to_blocks("医保卡\n- 不是列表的破折号\n")] == ["医保卡", "- 不是列表的破折号"]

@@ -24,7 +24,7 @@ RELATED_HEADING = re.compile(
     + r"(?:相关(?:推荐|文章|阅读|问题|问答|资讯|新闻|知识|内容|链接|话题|专题|疾病|问题推荐|文章推荐|阅读推荐)"
     r"|相關(?:推薦|文章|閱讀|問題|問答|資訊|新聞)|延伸閱讀|推薦閱讀|猜你喜歡"
     r"|推荐(?:阅读|文章|问答|内容)|延伸阅读|扩展阅读|拓展阅读|猜你喜欢|猜你想看|你可能(?:还)?(?:喜欢|感兴趣|想看)"
-    r"|相似(?:问题|问答|文章|推荐)|类似问题|相关(?:视频|医生|药品|科室|百科)|热门推荐|为你推荐|精彩推荐|(?:大家|网友|其他人)还(?:看了|在看)|看了本文的人还看了|本文相关"
+    r"|相似(?:问题|问答|文章|推荐)|(?:其他|其它|更多)?类似(?:问题|问答)|相关(?:视频|医生|药品|科室|百科)|热门推荐|为你推荐|精彩推荐|(?:大家|网友|其他人)还(?:看了|在看)|看了本文的人还看了|本文相关|(?:喜欢|看过|读过|阅读)(?:此|本|这篇)(?:内容|文章|文)的人还(?:喜欢|看了|在看|看过)"
     r"|(?i:related(?: articles| posts| questions| reading| stories| topics| content| news)?"
     r"|you (?:may|might) also (?:like|be interested in)|recommended(?: reading| for you| articles)?"
     r"|see also|read next|more (?:on this topic|questions|articles|like this)|further reading|people also (?:read|asked)))"
@@ -87,10 +87,11 @@ NOISE_LINE = re.compile(
     r"分享|收藏|举报|打印|关闭|展开阅读全文|展开全部|展开更多|收起|收起全文|打印本页|打印本文|关闭窗口|关闭本页|尾页|末页|第\d+页|共\d+页|"
     r"播放|暂停|全屏|退出全屏|倍速|静音|重播|清晰度|高清|标清|画中画|目录|文章目录|本文目录|内容目录|更多|查看更多|展开全文|阅读全文|点赞|评论|广告|推广|赞助|"
     r"当前位置|导航|菜单|搜索|返回|点击咨询|在线咨询|立即咨询|免费咨询|向医生提问|我要提问|在线问诊|"
-    r"有用|没用|有帮助|没有帮助|赞同|反对|回复|"
+    r"有用|没用|有帮助|没有帮助|赞同|反对|回复|引用|只看该作者|只看楼主|返回列表|发新帖|发帖|回帖|"
+    r"已赞过|已踩过|你对这个回答的评价是\??|加载中|正在加载|加载更多|点击加载更多|点击查看更多|查看全部|阅读原文|在看|赞赏|喜欢作者|赞|"
     r"Home|Top|Back to top|Menu|Search|Share|Advertisement|Sponsored|Helpful|Reply"
     r"|Previous|Next|Print|Sign in|Log in)"
-    r"[\s:>»›|/·∨▼↓+()\[\]\d]*)+$",  # ONE separator class per word: nested `\s*` backtracked exponentially
+    r"[\s:<>»›|/·∨▼↓+()\[\]\d.…]*)+$",  # ONE separator class per word: nested `\s*` backtracked exponentially
     re.I,
 )
 # What a pager row may start with before its first word (`1 2 3 下一页`): `is_noise` strips it and
@@ -109,8 +110,11 @@ CHROME_LINE = re.compile(
     r"|(?:filed|posted) (?:under|in)\s*:|categor(?:y|ies)\s*:|\d+\s*min(?:ute)?s? read$"
     r"|(?:本文|全文)共\s*[\d,]+\s*字|预计阅读(?:时间)?\s*:?\s*\d+\s*分钟|阅读(?:需要|约需|约)\s*\d+\s*分钟"
     r"|(?:(?:文|图|文图|图文)\s*/|本报记者|(?:本报)?(?:记者|通讯员)\s)[^,。;!?]{1,40}$"
-    r"|[(\[【-]?\s*(?:完|全文完|本文完)\s*[)\]】-]?$"
-    r"|(?:本文|原文|本页|文章)(?:链接|地址|网址)\s*:|(?:附件|相关附件|附件下载)\s*\d*\s*:|扫一扫|扫描二维码|扫码(?:关注|下载|阅读)"
+    r"|[(\[【-]?\s*(?:完|全文完|本文完|(?i:end|the end))\s*[)\]】-]?$"
+    r"|#[^#\s]{1,16}(?:\s+\d+个)?(?:\s+#[^#\s]{1,16}(?:\s+\d+个)?)*$"
+    r"|(?:阅读|浏览|点击|播放|在看|点赞)(?:量|数|次数)?\s*:?\s*\d+(?:\.\d+)?\s*[万千wWkK]?\+?\s*次?$"
+    r"|(?:楼主|沙发|板凳|地板|\d{1,5}\s*[楼#])(?:\s+(?:发表于|发布于|回复于|于)\s*\S.*)?$"
+    r"|(?:本文|原文|本页|文章)(?:链接|地址|网址)\s*:|(?:附件|相关附件|附件下载)\s*\d*\s*:|(?:微信|手机|用微信)?扫一扫|扫描二维码|(?:长按|点击)?(?:关注|订阅)(?:该|本|我们的)?(?:微信)?(?:公众号|微信号)\s*$|[<>‹›«»←→\s]+$|扫码(?:关注|下载|阅读)"
     r"|[(\[]?\s*(?:图片来源|图片来自|图源|图片|配图|摄影|视频来源|视频|原标题|原文标题)\s*:\s*[^,。;!?]{1,30}?\s*[)\]]?$"
     r"|[(\[]?\s*(?:责任编辑|责编|编辑|作者|审核|审核专家|审核医生|医学审核|专家审核|校对|文章来源|本文来源|来源)"
     r"\s*:\s*[^,。;!?]{1,30}?\s*[)\]]?$)",
@@ -207,6 +211,8 @@ ANSWER_HEADING = re.compile(
 ANSWERER_LINE = re.compile(
     r"^(?:(?:回答|解答|答疑)?(?:医生|医师|专家|律师|药师)\s*:\s*)?[^\s。,!?;:]{2,12}\s+(?:主任医师|副主任医师|主治医师|住院医师|执业医师|医师|主任药师|主管药师|药师|护师"
     r"|营养师|心理咨询师|律师)\s+[^。,!?;:]{2,40}$"
+    r"|^[^\s。,!?;:]{2,12}\s+[^\s。,!?;:]{0,6}(?:咨询师|规划师)$"
+    r"|^[^\s。,!?;:]{2,12}\s+(?:采纳率\s*:?\s*\d+(?:\.\d+)?%|擅长\s*:|回答数\s*:?\s*\d)[^。!?;]*$"
 )
 
 # One site-name / channel suffix of a <title> ("question - 某某健康网", "question_频道_某某网");
@@ -221,13 +227,25 @@ ANSWER_LABEL = re.compile(r"^(?:答|回答|A|Answer)\s*[:.]?\s*(?=\S)", re.I)
 # A channel tag in front of a <title> (`【问答】…`, `[医保]…`); the stripped form is a candidate too.
 TITLE_PREFIX = re.compile(r"^\s*(?:【[^】]{1,10}】|\[[^\]]{1,10}\])\s*")
 # A channel tag in front of a related title (`[医保]医保钱不够自费能报销吗`): the item's category.
+# A reply / view counter glued after a related title (`<a>标题</a><span>12个回答</span>`): not part of the title.
+ITEM_COUNTER = re.compile(
+    r"[(\[]?\s*(?:\d+(?:\.\d+)?\s*[万千wWkK]?\+?\s*(?:个|条|次|人)?\s*(?:回答|答案|回复|评论|浏览|阅读|点击|关注|看过|播放)"
+    r"|(?:回答|回复|评论|浏览|阅读)\s*:?\s*\d+(?:\.\d+)?\s*[万千wWkK]?)\s*[)\]]?"
+)
+# A link to a member's profile page (forum / Q&A user names): a block that is only such a link is page furniture.
+PROFILE_HREF = re.compile(r"space-uid-\d|mod=space|[?&](?:uid|user_?id)=\d|/(?:user|users|u|member|members|people|profile|space)/[\w.-]+/?$")
+# Markdown-flavoured text dumps (`pipelines/markdown.py`): heading hashes, quote marks, bullets, link items.
+MD_HEADING = re.compile(r"^#{1,6}\s+")
+MD_QUOTE = re.compile(r"^>\s?")
+MD_BULLET = re.compile(r"^[-*+]\s+")
+MD_LINK_ITEM = re.compile(r"^[-*+]\s+\[(?P<title>[^\]]+)\]\((?P<url>[^)\s]+)\)(?P<rest>.*)$")
 ITEM_CATEGORY_PREFIX = re.compile(r"^\s*[\[【]([^\]】\d]{1,8})[\]】]\s*")
 
 # class/id tokens marking whole subtrees as ads (dropped) or as page chrome (kept, but never answer).
 AD_TOKEN = re.compile(r"(?:^|[\s_-])(?:ad|ads|advert\w*|adsbygoogle|sponsor\w*|promo\w*|banner)(?:$|[\s_-])", re.I)
 CHROME_TOKEN = re.compile(
     r"(?:^|[\s_-])(?:nav\w*|menu|header|footer|foot|sidebar|side|aside|breadcrumbs?|crumbs?|toolbar|"
-    r"share|social|comments?|copyright|topbar|masthead|widget|logo|tabbar|bottombar|footbar|toc)(?:$|[\s_-])",
+    r"share|social|comments?|copyright|topbar|masthead|widget|logo|tabbar|bottombar|footbar|toc|pagination|pager)(?:$|[\s_-])",
     re.I,
 )
 
