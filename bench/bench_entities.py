@@ -74,7 +74,8 @@ def main() -> None:
 
     labels = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "labels"
     for round_, files in (("", ("unseen_rankings.json", "unseen_policies.json")),
-                          (" round-2", ("unseen2_rankings.json", "unseen2_policies.json"))):
+                          (" round-2", ("unseen2_rankings.json", "unseen2_policies.json")),
+                          (" round-3", ("unseen3_rankings.json", "unseen3_policies.json"))):
         unseen = [(normalize_text(i["title"]), normalize_text(i["text"]))
                   for name in files if (labels / name).exists()
                   for i in json.loads((labels / name).read_text("utf-8"))["items"]]

@@ -17,6 +17,8 @@ import marshal
 from collections import OrderedDict
 from datetime import date
 
+import opencc
+
 from pipelines import hospitals, regions
 from pipelines.classify import classify
 from pipelines.entities import policy as _policy
@@ -28,6 +30,9 @@ __all__ = ["enrich", "clear_memo", "clear_entity_caches"]
 _MEMO_SIZE = 1024  # recurring related items recur within a few dozen pages; 4096 held ~5 MiB more for no hit-rate gain (measured)
 _memo: OrderedDict[tuple[str, str], dict | bytes] = OrderedDict()
 
+
+# Traditional -> simplified Chinese (OpenCC's maintained character and phrase tables, `t2s`).
+_TO_SIMPLIFIED = opencc.OpenCC("t2s")
 
 _CONTAINERS = frozenset((dict, list))
 
@@ -46,6 +51,11 @@ def _copy(value):
 
 
 def _compute(title: str, text: str) -> dict:
+    simplified = _TO_SIMPLIFIED.convert(title) if title and not title.isascii() else title
+    if simplified != title:
+        # A page titled in traditional characters (醫院, 醫保) is read as simplified, as the patterns and
+        # gazetteers are; the title alone decides (one conversion of a short string, ~1 us).
+        title, text = simplified, _TO_SIMPLIFIED.convert(text)
     kind = classify(title, text)
     return {
         "kind": kind,

@@ -281,6 +281,13 @@ def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None,
                 values.append(parse_number(b, bm))
             if rx is P.FIGURE_CN_PERMILLE and values[0] is not None:
                 values = [round(values[0] / 10, 6)]  # 千分之五 = 0.5 %
+        end = m.end()
+        if unit == "元" and not b and values[0] is not None and text[end:end + 1].isdigit():
+            cents = P.JIAO_FEN.match(text, end)
+            if cents:  # 18元7角2分 = 18.72 元
+                jiao, fen = cents.group("jiao") or 0, cents.group("fen") or cents.group("fen_only") or 0
+                values[0] = round(values[0] + int(jiao) / 10 + int(fen) / 100, 2)
+                end = cents.end()
         dot = text.rfind("。", sentence_start, start)  # only a stop after the current sentence start matters
         if dot >= sentence_start:
             sentence_start = dot + 1
@@ -297,8 +304,8 @@ def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None,
             continue
         item = (_last_before(items, max(sentence_start, start - _ITEM_WINDOW), start)
                 or _last_before(headings, 0, start)) if items else None
-        if not label and text.startswith("的", m.end()):
-            after = P.FOLLOWING_NOUN.match(text, m.end())
+        if not label and text.startswith("的", end):
+            after = P.FOLLOWING_NOUN.match(text, end)
             label = after.group(1) if after else ""
         if label:
             last_label[unit] = label
@@ -307,8 +314,16 @@ def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None,
         else:
             label = last_label.get(unit, "")
         if item and item not in label:
-            label = f"{item} {label}".strip()
-        prev_end = m.end()
+            # a label cut to its last characters may begin inside the item (职工医保在… → 工医保在…): drop that part
+            cut = 0
+            i = item.find(label[0], 1) if label else -1
+            while i > 0:  # longest overlap first
+                if label.startswith(item[i:]):
+                    cut = len(item) - i
+                    break
+                i = item.find(label[0], i + 1)
+            label = f"{item} {label[cut:]}".strip()
+        prev_end = end
         prev_unit, prev_label = unit, label or None
         for value in values:
             if value is not None:
@@ -316,9 +331,19 @@ def extract_figures(text: str, mentions: list[tuple[int, str]] | None = None,
     return figures
 
 
+def _body_lead_region(text: str):
+    """A place that OPENS the answer (成都长期护理保险…) when the title names none: the answer then
+    speaks for that place. A place later in the body may be an example or a comparison, so it is
+    not used. A place glued to 医院 is a hospital's name (瑞金医院), not the policy's region."""
+    region = find_region_prefix(text[: P.BODY_LEAD_REGION_CHARS])
+    if region is None or text.startswith(("医院", "人民医院"), len(region.surface)):
+        return None
+    return region
+
+
 def extract_policy(title: str, text: str) -> dict:
     """The `policy` object of the contract (see docs/notes/entities.md)."""
-    region = resolve_region(title)
+    region = resolve_region(title) or _body_lead_region(text)
     year = find_year(title) or find_year(text)
     mentions, items = _mentions_and_items(text)
     title_schemes = insurance_schemes(title)

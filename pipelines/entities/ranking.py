@@ -63,7 +63,11 @@ def _valid_name(name: str) -> bool:
 
 
 def _trim_spec(spec: str) -> str:
-    """A specialty ends where the next doctor's title begins (…手术,副主任医师李明…)."""
+    """A specialty ends where the next doctor's title begins (…手术,副主任医师李明…), or at a ")" that
+    closes a bracket opened before it (王华(主任医师,擅长痛风)…)."""
+    close = spec.find(")")
+    if close >= 0 and "(" not in spec[:close]:
+        spec = spec[:close]
     m = _NEXT_TITLE.search(spec)
     return (spec[: m.start()] if m else spec).strip(" ,，")
 
@@ -178,9 +182,13 @@ _FULL_PLACE_ENDINGS = ("省", "市", "区", "县", "州", "盟", "旗")
 
 
 def _is_alias(text: str, prev_end: int, start: int, end: int) -> bool:
-    """`A医院(B医院)` / `A医院(原B医院)`: B, alone in parentheses right after A, is A's other name."""
+    """`A医院(B医院)` / `A医院(原B医院)` / `A医院(简称“B医院”)`: B, alone in parentheses right after A, is
+    A's other name."""
     gap = text[prev_end:start]
-    return gap[:1] == "(" and len(gap) <= 4 and ")" not in gap and text[end:end + 1] == ")"
+    if gap[:1] != "(" or ")" in gap:
+        return False
+    close = end + (text[end:end + 1] in P.ALIAS_QUOTES)
+    return text[close:close + 1] == ")" and (len(gap) <= 4 or gap[1:].rstrip(P.ALIAS_QUOTES) in P.ALIAS_LEADS)
 
 
 def _merge_into(have: dict, info: dict) -> None:
@@ -218,6 +226,20 @@ def _merge_abbreviations(hospitals: list[dict]) -> list[dict]:
     return kept
 
 
+def _advised_against(text: str, start: int, warned_end: int) -> bool:
+    """`不建议去A医院`, `别去B医院和C医院`: a name right after a warning (or joined to a name that was) is not
+    recommended. Only the few characters before the name are read, and only when the character right
+    before it ends a warning (a scan of the whole answer cost ~5 us per ranking); a clause end or `而` between warning and name turns it round
+    (不要去小诊所而要去D医院)."""
+    if 0 < start - warned_end <= 2 and text[warned_end:start].lstrip(")") in P.NAME_JOINERS:
+        return True
+    window = text[max(0, start - P.WARNING_WINDOW): start]
+    if not ("不" in window or "别" in window or "避" in window or "慎" in window):
+        return False
+    ends = [w.end() for w in P.ADVISED_AGAINST.finditer(window)]
+    return bool(ends) and not any(c in window[ends[-1]:] for c in P.CLAUSE_ENDS)
+
+
 def extract_ranking(title: str, text: str) -> dict:
     """The `ranking` object of the contract (see docs/notes/entities.md)."""
     region = resolve_region(title) or _body_region(text)
@@ -228,11 +250,17 @@ def extract_ranking(title: str, text: str) -> dict:
     hospitals: dict[str, dict] = {}
     prev_key = None
     prev_end = -9
+    warned_end = -9  # end of the last name skipped after a warning
     for i, m in enumerate(mentions):
+        if (text[m.start - 1: m.start] in P.WARNING_LAST_CHARS or warned_end > 0) and (
+                _advised_against(text, m.start, warned_end) or (
+                m.start - warned_end <= 7 and _is_alias(text, warned_end, m.start, m.end))):
+            warned_end, prev_end = m.end, -9  # not a recommendation (nor its alias): not listed
+            continue
         next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
         info = _details(text, m.start, m.end, next_start, mentions[i - 1].end if i else 0)
         key = hospital_key(m.name, province, city)
-        if m.start - prev_end <= 4 and key not in hospitals and _is_alias(text, prev_end, m.start, m.end):
+        if m.start - prev_end <= 7 and key not in hospitals and _is_alias(text, prev_end, m.start, m.end):
             key = prev_key
         prev_key, prev_end = key, m.end
         have = hospitals.get(key)

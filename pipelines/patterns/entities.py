@@ -44,13 +44,15 @@ POLICY_KEYWORDS = re.compile(
 )  # callers lower-case text with ASCII letters: IGNORECASE makes `re` several times slower
 # Insurance words that mark a policy TITLE only (门诊特殊病种有哪些); kept out of POLICY_KEYWORDS, which
 # also scans bodies, where every extra alternative costs on every page.
-POLICY_TITLE_MORE = re.compile(r"慢特病|特殊病种|门诊慢性病|门诊特殊病|起付|封顶线|支付限额"
+POLICY_TITLE_MORE = re.compile(r"慢特病|特殊病种|门诊慢性病|门诊特殊病|起付|封顶线|支付限额|退休年龄|岁退休|延迟退休|视同缴费|缴费年限"
+                               r"|补助标准|补贴标准|津贴标准|医疗补助|大额医疗|(?:每年|每月|一年|一个月)要?(?:交|缴)多少"
                                r"|maternity allowance|maternity leave|unemployment benefit|provident fund|housing fund")
 # A ranking-shaped title about insurance rules for hospitals (异地就医哪些医院可以直接结算, 哪些医院能用医保报销)
 # asks a policy question, not which hospital treats a condition best.
 POLICY_OVER_RANKING = re.compile(r"直接结算|异地就医|医保定点|定点医院|报销|备案|医保卡|刷医保")
 # Body evidence for untitled/ambiguous pages: this many distinct policy keywords near the start.
 POLICY_BODY_MIN_KEYWORDS = 3
+BODY_LEAD_REGION_CHARS = 16  # a policy answer opening with a place (成都长期护理保险…) is about it
 BODY_EVIDENCE_CHARS = 300
 
 # --------------------------------------------------------------------------- policy topics
@@ -65,14 +67,15 @@ POLICY_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("补缴", r"补缴|补交|往前交|追缴|back ?pay"),
         ("断缴/停缴", r"断缴|断交|停缴|停保|停交|暂停参保|中断|不交了|没交"),
         ("养老金", r"养老金|退休金|(?:能|可以|每月|退休)?(?:领|拿)(?:多少|取)|pension"),
-        ("缴费比例", r"缴费比例|缴纳比例|缴存比例|费率|扣费比例|contribution rates?"),
+        ("缴费比例", r"缴费比例|缴纳比例|缴存比例|费率|扣费比例|contribution rates?|insurance rates?\b"),
         ("缴费基数", r"基数|缴费档次|几档"),
         ("缴费金额", r"(?:交|缴|缴纳|扣|缴费)(?:多少|标准|金额)|每月要多少钱|一年多少钱|费用"
                  r"|how much (?:is|does|do) .{0,40}(?:premium|cost|pay)|(?:annual|monthly|individual) premium"),
         # 个人账户 before 退休待遇: "退休人员个人账户…" asks about the account, 退休 only says whose
         ("个人账户", r"个人账户|余额|钱用完|钱没了|钱不够|额度|家庭共济|家里的|personal account|mutual aid"),
-        ("退休待遇", r"退休|待遇"),
-        ("报销", r"报销|统筹|自费|结算|起付|支付限额|封顶线|慢特病|特殊病种|门诊慢性病|门诊特殊病|reimburse"),
+        # 长期护理保险待遇 is care paid for (报销), not a pension benefit
+        ("退休待遇", r"退休|待遇(?<!护理保险待遇)(?<!长护险待遇)"),
+        ("报销", r"报销|统筹|自费|结算|起付|支付限额|封顶线|慢特病|特殊病种|门诊慢性病|门诊特殊病|长期护理|长护险|reimburse"),
         ("医保卡", r"医保卡|医保号|卡号|insurance (?:number|card)"),
         ("社保卡", r"社保卡|社会保障卡|社会保障号|social security (?:card|number)"),
         ("参保", r"参保|投保|办理医保|医保(?:怎么|如何|在哪)?办理|insured|registration"),
@@ -125,9 +128,9 @@ BRANCH_SUFFIX = re.compile(
 NAME_CHARS_RUN = re.compile(r"[\u4e00-\u9fff〇0-9A-Za-z·]*")
 # Words that end a leftward scan: the name starts right after them.
 NAME_LEFT_STOPS = re.compile(
-    r"包括|包含|例如|比如|譬如|推荐|首选|建议|可选择|选择|可选|可以|前往|可去|考虑|考察|了解|咨询|查询|比较|对比|同时|去|到|至|在(?!线)|于|由|如|以|为|是|有|"
-    r"和|与|及|或|并|但|其中|其次|其他|其它|其余|另外|此外|还有|以及|的|了|被|让|将|把|给|从|对|跟|即|及其|其|也|就|则|"
-    r"而|还|作为|属于|位于|依托|凭借|治疗|诊治|就诊|就医|看|找|挂"
+    r"的话|或者|个人觉得|觉得|认为|感觉|包括|包含|例如|比如|譬如|推荐|首选|建议|可选择|选择|可选|可以|前往|可去|考虑|考察|了解|咨询|查询|比较|对比|同时|去|到|至|在(?!线)|于|由|如|以|为|是|有|"
+    r"和|与|及|或|并|但|其中|其次|其他|其它|其余|其实|另外|此外|还有|以及|的|了|被|让|将|把|给|从|对|跟|即|及其|其|也|就|则|"
+    r"而|还|作为|属于|位于|依托|凭借|治疗|诊治|就诊|就医|看|找|挂|比|不如|没有"
 )
 # Up to this many characters before a place name are dropped as a lead-in ("可选北京…医院"),
 # unless they look like part of an institution's name (首都医科大学附属北京同仁医院).
@@ -162,10 +165,21 @@ PLATFORM_NAMES = re.compile(
 # A leading organisation prefix that does not distinguish hospitals (dropped by hospital_key).
 KEY_DROP_PREFIX = re.compile(r"^(?:中国人民解放军|解放军|中国人民武装警察部队|武警)")
 
+# An alias in parentheses after a name may be introduced and quoted: A医院(以下简称“B医院”).
+ALIAS_LEADS = frozenset(("简称", "以下简称", "下称", "以下称", "俗称", "又称", "原名", "原称", "原"))
+ALIAS_QUOTES = "\"'“”‘’「」『』"
+
+# Warnings in a ranking answer: names after one, in the same clause, are not recommendations.
+ADVISED_AGAINST = re.compile(r"不建议|不推荐|不要去|别去|避开|慎选|不要选")
+CLAUSE_ENDS = ",，。;；!！?？\n而"
+WARNING_WINDOW = 8  # characters before a name read for a warning (不建议大家去…)
+NAME_JOINERS = frozenset("和、或及与")
+WARNING_LAST_CHARS = frozenset("去议荐开选择要")  # 不建议去|不建议|不推荐|避开|慎选|不要选择…: the last character
+
 # --------------------------------------------------------------------------- hospital details
 GRADE = re.compile(r"([一二三])级([甲乙丙])等|([一二三])([甲乙])(?!等)|([一二三])级(?![甲乙丙])")
 ADDRESS = re.compile(
-    r"地址\s*[:：]\s*(?P<a>[^\s。;；,，]+(?:\([^)]{0,20}\))?)"
+    r"地址\s*[:：]\s*(?P<a>(?:[^\s。;；,，()]+|\([^)]{0,20}\))+)"  # stops at an unmatched ")": (地址:X号)
     r"|位于(?P<b>[\u4e00-\u9fff0-9A-Za-z]{2,30}?(?:号|交汇处|交叉口)(?:\([^)]{0,20}\))?"
     r"|[\u4e00-\u9fff0-9A-Za-z]{2,30}?(?:路|街|大道|大街|巷)(?![\u4e00-\u9fff0-9]))"
 )
@@ -238,6 +252,8 @@ CONDITION_LEAD = re.compile(r"^(?:地区|市|省)?(?:的)?(?:治疗|诊治|医�
 
 # --------------------------------------------------------------------------- figures
 CN_NUM_CHARS = "零〇一二两三四五六七八九十百千万亿"
+# 角/分 right after an amount in 元 (18元7角2分, 83元5角): tenths and hundredths of that amount.
+JIAO_FEN = re.compile(r"(?P<jiao>\d)角(?:(?P<fen>\d)分)?|(?P<fen_only>\d)分(?!钟)")
 # The lookahead on the unit's first character rejects "number not followed by a unit" (most
 # numbers: phone numbers, ids) before trying ~25 alternatives one by one.
 # English units (`30 days`, `400 yuan`, `8 percent`) come after the Chinese ones and need a word
