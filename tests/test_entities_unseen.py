@@ -46,7 +46,7 @@ FLOORS = {
 }
 
 
-def _load(name: str) -> list[dict]:
+def load_labels(name: str) -> list[dict]:
     return json.loads((LABELS / name).read_text("utf-8"))["items"]
 
 
@@ -175,8 +175,10 @@ def score_policies(items: list[dict]) -> tuple[dict[str, float], list[tuple]]:
     return scores, misses
 
 
-def measure() -> tuple[dict[str, float], list[tuple], int]:
-    rankings, policies = _load("unseen_rankings.json"), _load("unseen_policies.json")
+def measure_labelled(rankings_file: str, policies_file: str) -> tuple[dict[str, float], list[tuple], int]:
+    """Scores over one labelled set (a rankings file and a policies file), misses, and its size;
+    shared by the round-2 and round-3 gates."""
+    rankings, policies = load_labels(rankings_file), load_labels(policies_file)
     r_scores, r_misses = score_rankings(rankings)
     p_scores, p_misses = score_policies(policies)
     n = len(rankings) + len(policies)
@@ -185,27 +187,36 @@ def measure() -> tuple[dict[str, float], list[tuple], int]:
     return scores, r_misses + p_misses, n
 
 
+def assert_floors(measured: tuple[dict[str, float], list[tuple], int], floors: dict[str, float], what: str) -> None:
+    """Print the scores and every miss (`pytest -s`), then check each score against its floor."""
+    scores, misses, n = measured
+    print(f"\nentity quality over {n} {what}")
+    for key, value in scores.items():
+        print(f"  {key:20s} {value:.3f}   floor {floors[key]}")
+    for miss in misses:
+        print("  miss:", miss)
+    for key, floor in floors.items():
+        assert scores[key] >= floor, f"{key} fell to {scores[key]:.3f} (floor {floor})"
+
+
+def measure() -> tuple[dict[str, float], list[tuple], int]:
+    return measure_labelled("unseen_rankings.json", "unseen_policies.json")
+
+
 @pytest.fixture(scope="module")
 def measured():
     return measure()
 
 
 def test_label_set_is_large_and_varied():
-    rankings, policies = _load("unseen_rankings.json"), _load("unseen_policies.json")
+    rankings, policies = load_labels("unseen_rankings.json"), load_labels("unseen_policies.json")
     assert len(rankings) + len(policies) >= 40
     assert len({i["style"] for i in rankings + policies}) == len(rankings) + len(policies)
     assert len({i["id"] for i in rankings + policies}) == len(rankings) + len(policies)
 
 
 def test_unseen_phrasing_quality_gate(measured):
-    scores, misses, n = measured
-    print(f"\nentity quality over {n} unseen labelled snippets")
-    for key, value in scores.items():
-        print(f"  {key:20s} {value:.3f}   floor {FLOORS[key]}")
-    for miss in misses:
-        print("  miss:", miss)
-    for key, floor in FLOORS.items():
-        assert scores[key] >= floor, f"{key} fell to {scores[key]:.3f} (floor {floor})"
+    assert_floors(measured, FLOORS, "unseen labelled snippets")
 
 
 # --------------------------------------------------------------------------- the session-3 fixes, one by one

@@ -17,47 +17,20 @@ fixes: raise a floor when extraction improves, never lower it to make a change p
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from test_entities_unseen import score_policies, score_rankings
+from test_entities_unseen import FLOORS as ALL_ONES
+from test_entities_unseen import assert_floors, load_labels, measure_labelled
 
 from pipelines.classify import classify
 from pipelines.entities.policy import extract_figures, find_year
 from pipelines.extract import enrich
 from pipelines.regions import resolve_region
 
-LABELS = Path(__file__).parent / "fixtures" / "labels"
-
-FLOORS = {
-    "kind": 1.0,
-    "hospital_precision": 1.0,
-    "hospital_recall": 1.0,
-    "ranking_region": 1.0,
-    "condition": 1.0,
-    "details": 1.0,
-    "policy_region": 1.0,
-    "policy_year": 1.0,
-    "topic": 1.0,
-    "figure_precision": 1.0,
-    "figure_recall": 1.0,
-    "figure_label": 1.0,
-}
-
-
-def _load(name: str) -> list[dict]:
-    return json.loads((LABELS / name).read_text("utf-8"))["items"]
+FLOORS = ALL_ONES
 
 
 def measure() -> tuple[dict[str, float], list[tuple], int]:
-    rankings, policies = _load("unseen2_rankings.json"), _load("unseen2_policies.json")
-    r_scores, r_misses = score_rankings(rankings)
-    p_scores, p_misses = score_policies(policies)
-    n = len(rankings) + len(policies)
-    scores = {**r_scores, **p_scores,
-              "kind": (r_scores["kind"] * len(rankings) + p_scores["kind"] * len(policies)) / n}
-    return scores, r_misses + p_misses, n
+    return measure_labelled("unseen2_rankings.json", "unseen2_policies.json")
 
 
 @pytest.fixture(scope="module")
@@ -66,24 +39,17 @@ def measured():
 
 
 def test_round2_label_set_is_large_varied_and_new():
-    rankings, policies = _load("unseen2_rankings.json"), _load("unseen2_policies.json")
+    rankings, policies = load_labels("unseen2_rankings.json"), load_labels("unseen2_policies.json")
     items = rankings + policies
     assert len(items) >= 60
     assert len({i["style"] for i in items}) == len(items)
     assert len({i["id"] for i in items}) == len(items)
-    earlier = _load("unseen_rankings.json") + _load("unseen_policies.json")
+    earlier = load_labels("unseen_rankings.json") + load_labels("unseen_policies.json")
     assert not {i["text"] for i in items} & {i["text"] for i in earlier}  # no snippet reused from round 1
 
 
 def test_round2_unseen_phrasing_quality_gate(measured):
-    scores, misses, n = measured
-    print(f"\nentity quality over {n} round-2 unseen labelled snippets")
-    for key, value in scores.items():
-        print(f"  {key:20s} {value:.3f}   floor {FLOORS[key]}")
-    for miss in misses:
-        print("  miss:", miss)
-    for key, floor in FLOORS.items():
-        assert scores[key] >= floor, f"{key} fell to {scores[key]:.3f} (floor {floor})"
+    assert_floors(measured, FLOORS, "round-2 unseen labelled snippets")
 
 
 # --------------------------------------------------------------------------- the round-2 fixes, one by one
